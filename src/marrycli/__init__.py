@@ -1,0 +1,3 @@
+"""marry: a promise ledger for people who serve customers."""
+
+__version__ = "0.1.0"

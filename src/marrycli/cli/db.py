@@ -1,0 +1,82 @@
+"""Commands on the ledger itself: `db info|check|upgrade`."""
+
+import typer
+
+from marrycli.cli.common import (
+    Format,
+    FormatOption,
+    JsonOption,
+    emit,
+    emit_text,
+    ledger,
+    notice,
+    output_format,
+)
+from marrycli.errors import LedgerUnusable
+
+db_app = typer.Typer(
+    help="The ledger itself: where it is, an integrity check, upgrades.\n\n\b\nExample:\n"
+    "  marry db info",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+
+@db_app.command("info")
+def info(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOption = False) -> None:
+    """Where the ledger is, its backend, schema version and counts.
+
+    \b
+    Examples:
+      marry db info
+      MARRY_DB=postgresql+psycopg://marry@db/marry marry db info --json
+    """
+    from marrycli import render, service
+    from marrycli.cli.common import console
+
+    fmt = output_format(fmt, json_, csv_ok=False)
+    found = service.ledger_info(ledger(ctx))
+    if fmt is Format.JSON:
+        emit_text(render.to_json(render.info_dict(found)))
+    else:
+        emit(render.info_table(found, console()))
+
+
+@db_app.command("check")
+def check(ctx: typer.Context) -> None:
+    """Check the ledger's integrity: the database's own check and the ledger's rules.
+
+    Exit 0 when sound; exit 3, with each problem on stderr, when not.
+
+    \b
+    Example:
+      marry db check
+    """
+    from marrycli import service
+
+    problems = service.check_ledger(ledger(ctx))
+    if problems:
+        for problem in problems:
+            notice(problem)
+        raise LedgerUnusable(f"the ledger failed its check ({len(problems)} problem(s))")
+    notice("the ledger is sound")
+
+
+@db_app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Upgrade the ledger's schema to this marry's version.
+
+    SQLite ledgers upgrade by themselves; a shared PostgreSQL ledger only through
+    this command, once every client of it runs a marry that knows the new version.
+
+    \b
+    Example:
+      MARRY_DB=postgresql+psycopg://marry@db/marry marry db upgrade
+    """
+    from marrycli import service
+
+    before, after = service.upgrade_ledger(ledger(ctx))
+    if before == after:
+        notice(f"the ledger is at schema version {after} already; nothing to do")
+    else:
+        notice(f"upgraded the ledger from schema version {before} to {after}")

@@ -1,0 +1,371 @@
+"""Commands on promises: `promise add|list|show|cancel`, `keep`, `break`, `renegotiate`, `undo`."""
+
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from marrycli.cli.common import (
+    AtOption,
+    Format,
+    FormatOption,
+    JsonOption,
+    NoteOption,
+    RefOption,
+    emit,
+    emit_text,
+    ledger,
+    notice,
+    now,
+    output_format,
+    parse_when,
+)
+from marrycli.domain import EventKind, Promise, Size, Status, Value
+
+promise_app = typer.Typer(
+    help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
+    '  marry promise add "Ship SSO" --customer acme --due friday',
+    no_args_is_help=True,
+    rich_markup_mode=None,
+)
+
+IdArgument = Annotated[
+    str, typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False)
+]
+
+
+class StatusFilter(str, Enum):
+    OPEN = "open"
+    OVERDUE = "overdue"
+    KEPT = "kept"
+    KEPT_LATE = "kept_late"
+    BROKEN = "broken"
+    CANCELLED = "cancelled"
+    ALL = "all"
+
+
+def _print_promise(promise: Promise, fmt: Format, events: bool = False) -> None:
+    from marrycli import render
+
+    at = now()
+    if fmt is Format.JSON:
+        emit_text(render.to_json(render.promise_dict(promise, at, events=events)))
+    elif fmt is Format.CSV:
+        emit_text(render.promises_csv([promise], at))
+    else:
+        from marrycli.cli.common import console
+
+        if events:
+            emit(*render.promise_detail(promise, at, console()))
+        else:
+            emit(render.promises_table([promise], at, console()))
+
+
+def _finish(recorded: object, fmt: Format, events: bool = False) -> None:
+    from marrycli.service import Recorded
+
+    assert isinstance(recorded, Recorded)
+    if recorded.notice:
+        notice(recorded.notice)
+    _print_promise(recorded.promise, fmt, events)
+
+
+@promise_app.command("add")
+def add(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="What was promised.", show_default=False)],
+    customer: Annotated[
+        str, typer.Option("--customer", "-c", help="Who it was promised to.", show_default=False)
+    ],
+    due: Annotated[
+        str | None, typer.Option("--due", metavar="WHEN", help="When it falls due (a bare day: its end).")
+    ] = None,
+    made: Annotated[
+        str | None, typer.Option("--made", metavar="WHEN", help="When it was promised (default: now).")
+    ] = None,
+    size: Annotated[Size, typer.Option("--size", case_sensitive=False, help="How big it is.")] = Size.MEDIUM,
+    value: Annotated[
+        Value, typer.Option("--value", case_sensitive=False, help="How much the customer values it.")
+    ] = Value.HIGH,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="Who promised (default: $MARRY_USER, else your login name)."),
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for more.")] = None,
+    ref: RefOption = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Record a promise made to a customer, and print it.
+
+    \b
+    Examples:
+      marry promise add "Ship SSO" --customer acme --due friday --size large
+      marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref "$CI_PIPELINE_ID-add"
+    """
+    from marrycli import service
+
+    fmt = output_format(fmt, json_)
+    clock = now()
+    recorded = service.add_promise(
+        ledger(ctx),
+        text=service.validate_text("the promise text", text),
+        customer=service.validate_name("--customer", customer),
+        due=parse_when("--due", due, end_of_day=True, at=clock),
+        made=parse_when("--made", made, end_of_day=False, at=clock),
+        size=size,
+        value=value,
+        owner=service.validate_name("--owner", owner) if owner is not None else service.default_owner(),
+        tags=service.validate_tags(tag or []),
+        ref=service.validate_ref(ref),
+        now=clock,
+    )
+    _finish(recorded, fmt)
+
+
+@promise_app.command("list")
+def list_(
+    ctx: typer.Context,
+    customer: Annotated[
+        str | None, typer.Option("--customer", "-c", help="Only this customer's promises.")
+    ] = None,
+    status: Annotated[
+        StatusFilter | None,
+        typer.Option(
+            "--status",
+            case_sensitive=False,
+            help="Only promises with this status (default: open and overdue).",
+            show_default=False,
+        ),
+    ] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's promises.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Only promises with this tag.")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="WHEN", help="The ledger as it stood then (a bare day: its end)."),
+    ] = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """List promises: by default the open and overdue ones.
+
+    \b
+    Examples:
+      marry promise list
+      marry promise list --customer acme --status all --json
+    """
+    from marrycli import render, service
+
+    fmt = output_format(fmt, json_)
+    clock = now()
+    when = parse_when("--as-of", as_of, end_of_day=True, at=clock)
+    moment = when.instant if when is not None else clock
+    if status is None:
+        statuses: list[Status] | None = [Status.OPEN, Status.OVERDUE]
+    elif status is StatusFilter.ALL:
+        statuses = None
+    else:
+        statuses = [Status(status.value)]
+    found = service.list_promises(
+        ledger(ctx),
+        customer=service.validate_name("--customer", customer) if customer is not None else None,
+        statuses=statuses,
+        owner=service.validate_name("--owner", owner) if owner is not None else None,
+        tag=service.validate_text("--tag", tag, service.TAG_MAX) if tag is not None else None,
+        as_of=moment,
+    )
+    if fmt is Format.JSON:
+        emit_text(render.to_json([render.promise_dict(p, moment) for p in found]))
+    elif fmt is Format.CSV:
+        emit_text(render.promises_csv(found, moment))
+    elif not found:
+        notice("no promises match")
+    else:
+        from marrycli.cli.common import console
+
+        emit(render.promises_table(found, moment, console()))
+
+
+@promise_app.command("show")
+def show(
+    ctx: typer.Context,
+    promise: IdArgument,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Show one promise with its whole history of events.
+
+    \b
+    Examples:
+      marry promise show 12
+      marry promise show ref:release-4711 --json
+    """
+    from marrycli import service
+
+    fmt = output_format(fmt, json_, csv_ok=False)
+    found = service.show_promise(ledger(ctx), service.parse_id(promise))
+    _print_promise(found, fmt, events=True)
+
+
+@promise_app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    promise: IdArgument,
+    note: Annotated[
+        str, typer.Option("--note", help="Why it is withdrawn (required).", show_default=False)
+    ],
+    ref: RefOption = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Withdraw a promise recorded by mistake or released by the customer.
+
+    A cancelled promise leaves all scoring; `marry undo` brings it back.
+
+    \b
+    Example:
+      marry promise cancel 12 --note "customer dropped the feature"
+    """
+    from marrycli import service
+
+    fmt = output_format(fmt, json_)
+    recorded = service.cancel(
+        ledger(ctx),
+        service.parse_id(promise),
+        note=service.validate_text("--note", note),
+        ref=service.validate_ref(ref),
+        owner=service.default_owner(),
+        now=now(),
+    )
+    _finish(recorded, fmt)
+
+
+def _outcome(
+    ctx: typer.Context,
+    kind: EventKind,
+    promise: str,
+    at: str | None,
+    note: str | None,
+    ref: str | None,
+    fmt: Format,
+    json_: bool,
+) -> None:
+    from marrycli import service
+
+    fmt = output_format(fmt, json_)
+    clock = now()
+    recorded = service.record_outcome(
+        ledger(ctx),
+        service.parse_id(promise),
+        kind,
+        at=parse_when("--at", at, end_of_day=False, at=clock),
+        note=service.validate_text("--note", note) if note is not None else None,
+        ref=service.validate_ref(ref),
+        owner=service.default_owner(),
+        now=clock,
+    )
+    _finish(recorded, fmt)
+
+
+def keep(
+    ctx: typer.Context,
+    promise: IdArgument,
+    at: AtOption = None,
+    note: NoteOption = None,
+    ref: RefOption = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Record that a promise was kept (after its due date: kept late).
+
+    \b
+    Examples:
+      marry keep 12
+      marry keep ref:release-4711 --at 2026-12-04T16:30 --ref "$CI_PIPELINE_ID-keep"
+    """
+    _outcome(ctx, EventKind.KEPT, promise, at, note, ref, fmt, json_)
+
+
+def break_promise(
+    ctx: typer.Context,
+    promise: IdArgument,
+    at: AtOption = None,
+    note: NoteOption = None,
+    ref: RefOption = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Record that a promise was broken.
+
+    \b
+    Example:
+      marry break 12 --note "vendor slipped"
+    """
+    _outcome(ctx, EventKind.BROKEN, promise, at, note, ref, fmt, json_)
+
+
+def renegotiate(
+    ctx: typer.Context,
+    promise: IdArgument,
+    due: Annotated[
+        str, typer.Option("--due", metavar="WHEN", help="The new due date.", show_default=False)
+    ],
+    at: AtOption = None,
+    note: NoteOption = None,
+    ref: RefOption = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Move the due date of an open promise. Early costs little trust; late, almost a break.
+
+    \b
+    Example:
+      marry renegotiate 12 --due 2026-12-18 --note "waiting on the vendor"
+    """
+    from marrycli import service
+
+    fmt = output_format(fmt, json_)
+    clock = now()
+    new_due = parse_when("--due", due, end_of_day=True, at=clock)
+    assert new_due is not None
+    recorded = service.renegotiate(
+        ledger(ctx),
+        service.parse_id(promise),
+        due=new_due,
+        at=parse_when("--at", at, end_of_day=False, at=clock),
+        note=service.validate_text("--note", note) if note is not None else None,
+        ref=service.validate_ref(ref),
+        owner=service.default_owner(),
+        now=clock,
+    )
+    _finish(recorded, fmt)
+
+
+def undo(
+    ctx: typer.Context,
+    promise: IdArgument,
+    note: NoteOption = None,
+    ref: RefOption = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Correct the last outcome, renegotiation or cancellation of a promise.
+
+    Nothing is deleted: a void event is appended. Undo again to void the event before.
+
+    \b
+    Example:
+      marry undo 12 --note "kept the wrong promise"
+    """
+    from marrycli import service
+
+    fmt = output_format(fmt, json_)
+    recorded = service.undo(
+        ledger(ctx),
+        service.parse_id(promise),
+        note=service.validate_text("--note", note) if note is not None else None,
+        ref=service.validate_ref(ref),
+        owner=service.default_owner(),
+        now=now(),
+    )
+    _finish(recorded, fmt)

@@ -1,0 +1,682 @@
+"""Use cases: one function per command, one transaction each, domain objects out.
+
+Input is validated here *before* the ledger is opened (`validate_*`, `parse_id`), so
+bad input never creates or touches a ledger. Storage is imported inside the
+functions that need it: importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from marrycli.dates import When, format_local, to_micros
+from marrycli.domain import (
+    EventKind,
+    Promise,
+    Size,
+    Status,
+    Value,
+    customer_key,
+    fold_name,
+)
+from marrycli.errors import BadInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from marrycli.storage.ledger import Ledger
+    from marrycli.storage.repo import CustomerEntry
+
+CLOCK_SKEW = timedelta(minutes=5)
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+TEXT_MAX = 2000
+NAME_MAX = 200
+TAG_MAX = 50
+TAGS_MAX = 20
+REF_MAX = 200
+
+# -- validation (no ledger needed) --------------------------------------------------
+
+
+def _check_characters(what: str, value: str) -> None:
+    for char in value:
+        if unicodedata.category(char) == "Cc":
+            raise BadInput(
+                f"{what} contains a control character (U+{ord(char):04X}); remove it and try again"
+            )
+
+
+def validate_text(what: str, value: str, limit: int = TEXT_MAX) -> str:
+    """Strip and check a text: 1..limit characters, no control characters."""
+    _check_characters(what, value)
+    value = value.strip()
+    if not value:
+        raise BadInput(f"{what} is empty; give some text")
+    if len(value) > limit:
+        raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def validate_name(what: str, value: str) -> str:
+    """Check a customer or owner name and return its display form (folded white space)."""
+    _check_characters(what, value)
+    name = fold_name(value)
+    if not name:
+        raise BadInput(f"{what} is empty; give a name")
+    if len(name) > NAME_MAX:
+        raise BadInput(f"{what} is {len(name)} characters long; the limit is {NAME_MAX}")
+    return name
+
+
+def validate_tags(tags: Sequence[str]) -> tuple[str, ...]:
+    """Check the tags: at most 20, each 1..50 characters; duplicates dropped, order kept."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = validate_text("a tag", tag, TAG_MAX)
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > TAGS_MAX:
+        raise BadInput(f"{len(cleaned)} tags given; the limit is {TAGS_MAX}")
+    return tuple(cleaned)
+
+
+def validate_ref(ref: str | None) -> str | None:
+    """Check a --ref key: 1..200 characters, no control characters, kept exactly."""
+    if ref is None:
+        return None
+    _check_characters("--ref", ref)
+    if not ref.strip():
+        raise BadInput("--ref is empty; give a key such as $CI_PIPELINE_ID-add")
+    if len(ref) > REF_MAX:
+        raise BadInput(f"--ref is {len(ref)} characters long; the limit is {REF_MAX}")
+    return ref
+
+
+def default_owner() -> str:
+    """$MARRY_USER, else the login name."""
+    owner = os.environ.get("MARRY_USER", "").strip()
+    if not owner:
+        try:
+            owner = getpass.getuser()
+        except (KeyError, OSError):
+            owner = "unknown"
+    return validate_name("the owner ($MARRY_USER)", owner)
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseId:
+    """A promise named on the command line: a number or `ref:KEY`."""
+
+    number: int | None = None
+    ref: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.number) if self.number is not None else f"ref:{self.ref}"
+
+
+def parse_id(text: str) -> PromiseId:
+    """Read an ID argument: `12`, `#12` or `ref:KEY`."""
+    _check_characters("the promise id", text)
+    stripped = text.strip()
+    if stripped.lower().startswith("ref:"):
+        key = validate_ref(stripped[4:])
+        return PromiseId(ref=key)
+    digits = stripped.removeprefix("#")
+    if digits.isascii() and digits.isdigit() and 0 < int(digits) < 2**63:
+        return PromiseId(number=int(digits))
+    raise BadInput(f"{text!r} is not a promise id; give its number (12) or ref:KEY")
+
+
+# -- results ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A promise after a write, with a notice when nothing new was recorded."""
+
+    promise: Promise
+    notice: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    """A customer in the directory, with counts as of now."""
+
+    customer: str
+    promises: int
+    open: int
+    overdue: int
+    merged: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInfo:
+    """Where the ledger is and what it holds."""
+
+    location: str
+    backend: str
+    exists: bool
+    schema_version: int | None
+    marry_schema_version: int
+    customers: int
+    promises: int
+    events: int
+
+
+class _RefRace(Exception):
+    """Another writer took the same ref between our check and our insert: start over."""
+
+
+def _micros(moment: datetime) -> int:
+    return to_micros(moment)
+
+
+def _now_micros(now: datetime) -> int:
+    return to_micros(now)
+
+
+def _not_in_future(what: str, moment: datetime, now: datetime) -> None:
+    if moment > now + CLOCK_SKEW:
+        raise BadInput(
+            f"{what} {format_local(moment)} is in the future; "
+            "record what has happened, not what will"
+        )
+
+
+# -- promises ----------------------------------------------------------------------
+
+
+def add_promise(
+    ledger: Ledger,
+    *,
+    text: str,
+    customer: str,
+    due: When | None,
+    made: When | None,
+    size: Size,
+    value: Value,
+    owner: str,
+    tags: tuple[str, ...],
+    ref: str | None,
+    now: datetime,
+) -> Recorded:
+    """Record a promise (or, for a ref already stored with the same customer and text, nothing)."""
+    made_at = made.instant if made is not None else now
+    _not_in_future("--made", made_at, now)
+    if due is not None and due.instant <= made_at:
+        raise BadInput(
+            f"--due {format_local(due.instant)} is not after --made {format_local(made_at)}; "
+            "a promise falls due after it is made"
+        )
+    key = customer_key(customer)
+    for _attempt in range(3):
+        try:
+            with ledger.write() as conn:
+                assert conn is not None
+                from marrycli.storage import repo
+
+                if ref is not None:
+                    stored = repo.find_ref(conn, ref)
+                    if stored is not None:
+                        return _replay_add(conn, stored, ref, key, text)
+                entry = repo.ensure_customer(conn, key, customer, _now_micros(now))
+                promise_id = repo.insert_promise(
+                    conn,
+                    customer_id=entry.entry_id,
+                    text=text,
+                    made=_micros(made_at),
+                    due=_micros(due.instant) if due is not None else None,
+                    size=size.value,
+                    value=value.value,
+                    owner=owner,
+                    tags=tags,
+                    recorded=_now_micros(now),
+                )
+                if ref is not None and not repo.claim_ref(conn, ref, promise_id, None):
+                    raise _RefRace
+                return Recorded(_load(conn, promise_id))
+        except _RefRace:
+            continue
+    raise BadInput(f"--ref {ref} is being written by another process; try again")
+
+
+def _replay_add(conn: Connection, stored: Any, ref: str, key: str, text: str) -> Recorded:
+    from marrycli.storage import repo
+
+    if stored.event_id is None:
+        promise = _load(conn, stored.promise_id)
+        entry = repo.find_customer(conn, key)
+        owner_id = repo.promise_customer_id(conn, stored.promise_id)
+        if entry is not None and entry.id == owner_id and promise.text == text:
+            return Recorded(
+                promise, f"ref {ref} is already recorded as promise {promise.id}; nothing added"
+            )
+    raise BadInput(f"--ref {ref} is already used for {_describe_ref(stored)}; use another ref")
+
+
+def _describe_ref(stored: Any) -> str:
+    if stored.event_id is None:
+        return f"another promise (promise {stored.promise_id})"
+    return f"a {stored.event_kind} event of promise {stored.promise_id}"
+
+
+def _load(conn: Connection, promise_id: int) -> Promise:
+    from marrycli.storage import repo
+
+    found = repo.load_promises(conn, ids=[promise_id])
+    if not found:
+        raise BadInput(f"there is no promise {promise_id}; `marry promise list --status all`")
+    return found[0]
+
+
+def _resolve(conn: Connection | None, promise: PromiseId) -> int:
+    """The number of the promise an ID names; BadInput if unknown."""
+    from marrycli.storage import repo
+
+    if promise.number is not None:
+        if conn is None or not repo.lock_promise(conn, promise.number):
+            raise BadInput(
+                f"there is no promise {promise.number}; see `marry promise list --status all`"
+            )
+        return promise.number
+    assert promise.ref is not None
+    stored = repo.find_ref(conn, promise.ref) if conn is not None else None
+    if stored is None:
+        raise BadInput(f"no promise was added with --ref {promise.ref}")
+    if stored.event_id is not None:
+        raise BadInput(
+            f"ref:{promise.ref} names {_describe_ref(stored)}, not a promise; "
+            f"use {stored.promise_id}"
+        )
+    repo.lock_promise(conn, stored.promise_id)  # type: ignore[arg-type]
+    return stored.promise_id
+
+
+def show_promise(ledger: Ledger, promise: PromiseId) -> Promise:
+    """One promise with all of its events."""
+    with ledger.read() as conn:
+        return _load(conn, _resolve(conn, promise)) if conn is not None else _unknown(promise)
+
+
+def _unknown(promise: PromiseId) -> Promise:
+    _resolve(None, promise)
+    raise AssertionError("unreachable")
+
+
+def list_promises(
+    ledger: Ledger,
+    *,
+    customer: str | None,
+    statuses: Iterable[Status] | None,
+    owner: str | None,
+    tag: str | None,
+    as_of: datetime,
+) -> list[Promise]:
+    """Promises made by `as_of` whose status then is one of `statuses` (None: all)."""
+    from marrycli.storage import repo
+
+    wanted = set(statuses) if statuses is not None else None
+    with ledger.read() as conn:
+        if conn is None:
+            if customer is not None:
+                raise BadInput(f"there is no customer {customer!r}; see `marry customer list`")
+            return []
+        customer_id = None
+        if customer is not None:
+            entry = repo.find_customer(conn, customer_key(customer))
+            if entry is None:
+                raise BadInput(f"there is no customer {customer!r}; see `marry customer list`")
+            customer_id = entry.id
+        promises = repo.load_promises(conn, customer_id=customer_id, made_until=_micros(as_of))
+    owner_key = customer_key(owner) if owner is not None else None
+    return [
+        p
+        for p in promises
+        if (wanted is None or p.state(as_of).status in wanted)
+        and (owner_key is None or customer_key(p.owner) == owner_key)
+        and (tag is None or tag in p.tags)
+    ]
+
+
+# -- events ------------------------------------------------------------------------
+
+
+def _event_time(promise: Promise, at: When | None, now: datetime) -> datetime:
+    """The time of a new event: `--at` (checked against the promise's history) or now."""
+    standing = promise.standing_events()
+    last = standing[-1].at if standing else None
+    if at is None:
+        moment = now
+    else:
+        moment = at.instant
+        if at.day is not None:
+            start, end = at.day
+            # A bare day means its start, unless the promise (or its last event) is of
+            # that same day: then that moment, so `keep 12 --at today` just works.
+            latest = max(promise.made, last) if last is not None else promise.made
+            if start <= latest < end:
+                moment = latest
+        _not_in_future("--at", moment, now)
+    if moment < promise.made:
+        raise BadInput(
+            f"--at {format_local(moment)} is before promise {promise.id} was made "
+            f"({format_local(promise.made)})"
+        )
+    if last is not None and moment < last:
+        raise BadInput(
+            f"--at {format_local(moment)} is before the last event of promise {promise.id} "
+            f"({standing[-1].kind.value}, {format_local(last)})"
+        )
+    return moment
+
+
+def _write_event(
+    ledger: Ledger,
+    promise: PromiseId,
+    kind: EventKind,
+    ref: str | None,
+    decide: Any,
+) -> Recorded:
+    """The common frame of every event write: lock, replay a ref, decide, append, claim the ref.
+
+    `decide(promise)` returns the event's values, or a Recorded for a no-op.
+    """
+    from marrycli.storage import repo
+
+    for _attempt in range(3):
+        try:
+            with ledger.write(create=False) as conn:
+                promise_id = _resolve(conn, promise)
+                current = _load(conn, promise_id)  # type: ignore[arg-type]
+                if ref is not None:
+                    stored = repo.find_ref(conn, ref)  # type: ignore[arg-type]
+                    if stored is not None:
+                        if stored.promise_id == promise_id and stored.event_kind == kind.value:
+                            return Recorded(
+                                current, f"ref {ref} is already recorded; nothing added"
+                            )
+                        raise BadInput(
+                            f"--ref {ref} is already used for {_describe_ref(stored)}; "
+                            "use another ref"
+                        )
+                decision = decide(current)
+                if isinstance(decision, Recorded):
+                    return decision
+                event_id = repo.insert_event(
+                    conn,  # type: ignore[arg-type]
+                    promise_id=promise_id,
+                    kind=kind.value,
+                    **decision,
+                )
+                if ref is not None and not repo.claim_ref(conn, ref, promise_id, event_id):  # type: ignore[arg-type]
+                    raise _RefRace
+                return Recorded(_load(conn, promise_id))  # type: ignore[arg-type]
+        except _RefRace:
+            continue
+    raise BadInput(f"--ref {ref} is being written by another process; try again")
+
+
+def _current_status(promise: Promise) -> Status:
+    return promise.state(FAR_FUTURE).status
+
+
+def record_outcome(
+    ledger: Ledger,
+    promise: PromiseId,
+    kind: EventKind,
+    *,
+    at: When | None,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Record that a promise was kept or broken (a repeat of its outcome is a no-op)."""
+    assert kind in (EventKind.KEPT, EventKind.BROKEN)
+
+    def decide(current: Promise) -> Recorded | dict[str, Any]:
+        status = _current_status(current)
+        same = (kind is EventKind.KEPT and status in (Status.KEPT, Status.KEPT_LATE)) or (
+            kind is EventKind.BROKEN and status is Status.BROKEN
+        )
+        if same:
+            return Recorded(current, f"promise {current.id} is already {status.value}; nothing added")
+        if status.resolved:
+            raise BadInput(
+                f"promise {current.id} is already {status.value}; "
+                f"if that was a mistake, run `marry undo {current.id}` first"
+            )
+        moment = _event_time(current, at, now)
+        return _event_values(moment, now, note, owner)
+
+    return _write_event(ledger, promise, kind, ref, decide)
+
+
+def renegotiate(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    due: When,
+    at: When | None,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Move the due date of an open promise."""
+
+    def decide(current: Promise) -> dict[str, Any]:
+        state = current.state(FAR_FUTURE)
+        if state.status.resolved:
+            raise BadInput(
+                f"promise {current.id} is already {state.status.value}; "
+                "only an open promise can be renegotiated"
+            )
+        if state.due is None:
+            raise BadInput(
+                f"promise {current.id} has no due date to move; "
+                "a promise without a due date cannot be renegotiated"
+            )
+        moment = _event_time(current, at, now)
+        if due.instant <= moment:
+            raise BadInput(
+                f"the new --due {format_local(due.instant)} is not after the renegotiation "
+                f"({format_local(moment)}); give a later date"
+            )
+        values = _event_values(moment, now, note, owner)
+        values["due"] = _micros(due.instant)
+        return values
+
+    return _write_event(ledger, promise, EventKind.RENEGOTIATED, ref, decide)
+
+
+def cancel(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    note: str,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Withdraw a promise recorded by mistake or released by the customer."""
+
+    def decide(current: Promise) -> Recorded | dict[str, Any]:
+        status = _current_status(current)
+        if status is Status.CANCELLED:
+            return Recorded(current, f"promise {current.id} is already cancelled; nothing added")
+        if status.resolved:
+            raise BadInput(
+                f"promise {current.id} is already {status.value}; "
+                f"run `marry undo {current.id}` first to cancel it instead"
+            )
+        moment = max(now, _last_time(current) or now)
+        return _event_values(moment, now, note, owner)
+
+    return _write_event(ledger, promise, EventKind.CANCELLED, ref, decide)
+
+
+def undo(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Void the last standing event of a promise (a void itself cannot be undone)."""
+
+    def decide(current: Promise) -> dict[str, Any]:
+        standing = current.standing_events()
+        if not standing:
+            raise BadInput(f"promise {current.id} has nothing to undo; it has no standing event")
+        target = standing[-1]
+        moment = max(now, target.at)
+        values = _event_values(moment, now, note, owner)
+        values["voids"] = target.id
+        return values
+
+    return _write_event(ledger, promise, EventKind.VOID, ref, decide)
+
+
+def _last_time(promise: Promise) -> datetime | None:
+    standing = promise.standing_events()
+    return standing[-1].at if standing else None
+
+
+def _event_values(moment: datetime, now: datetime, note: str | None, owner: str) -> dict[str, Any]:
+    return {"at": _micros(moment), "note": note, "owner": owner, "recorded": _now_micros(now)}
+
+
+# -- customers --------------------------------------------------------------------
+
+
+def list_customers(ledger: Ledger, now: datetime) -> list[CustomerSummary]:
+    """Every customer, with its promise counts as of now."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        if conn is None:
+            return []
+        directory = repo.list_customers(conn)
+        promises = repo.load_promises(conn)
+    by_customer: dict[str, list[Status]] = {}
+    for promise in promises:
+        by_customer.setdefault(promise.customer, []).append(promise.state(now).status)
+    summaries = []
+    for _cid, name, merged in directory:
+        statuses = [s for s in by_customer.get(name, []) if s is not Status.CANCELLED]
+        summaries.append(
+            CustomerSummary(
+                customer=name,
+                promises=len(statuses),
+                open=statuses.count(Status.OPEN),
+                overdue=statuses.count(Status.OVERDUE),
+                merged=tuple(merged),
+            )
+        )
+    return summaries
+
+
+def _find(conn: Connection | None, name: str) -> CustomerEntry:
+    from marrycli.storage import repo
+
+    entry = repo.find_customer(conn, customer_key(name)) if conn is not None else None
+    if entry is None:
+        raise BadInput(f"there is no customer {name!r}; see `marry customer list`")
+    return entry
+
+
+def rename_customer(ledger: Ledger, old: str, new: str, *, owner: str, now: datetime) -> str:
+    """Rename a customer; returns the new display name."""
+    from marrycli.storage import repo
+
+    with ledger.write(create=False) as conn:
+        entry = _find(conn, old)
+        assert conn is not None
+        new_key = customer_key(new)
+        other = repo.find_customer(conn, new_key)
+        if other is not None and other.id != entry.id:
+            raise BadInput(
+                f"{other.name!r} is another customer; to make them one, run "
+                f"`marry customer merge {old!r} {other.name!r}`"
+            )
+        if other is not None and other.entry_id != entry.id:
+            raise BadInput(f"{new!r} is already a name merged into {entry.name!r}")
+        if entry.name == new:
+            return new
+        repo.rename_customer(conn, entry, new_key, new, owner, _now_micros(now))
+        return new
+
+
+def merge_customers(ledger: Ledger, source: str, into: str, *, owner: str, now: datetime) -> str:
+    """Merge one customer into another; returns the surviving display name."""
+    from marrycli.storage import repo
+
+    with ledger.write(create=False) as conn:
+        source_entry = _find(conn, source)
+        into_entry = _find(conn, into)
+        assert conn is not None
+        if source_entry.id == into_entry.id:
+            raise BadInput(
+                f"{source!r} and {into!r} are the same customer; name two different ones"
+            )
+        repo.merge_customers(conn, source_entry, into_entry, owner, _now_micros(now))
+        return into_entry.name
+
+
+# -- the ledger itself --------------------------------------------------------------------
+
+
+def ledger_info(ledger: Ledger) -> LedgerInfo:
+    """Where the ledger is, its backend, schema version and counts."""
+    from marrycli.storage import repo
+    from marrycli.storage.ledger import schema_version
+
+    counts = {"customers": 0, "promises": 0, "events": 0}
+    version = None
+    with ledger.read() as conn:
+        if conn is not None:
+            counts = repo.counts(conn)
+            version = schema_version()
+    return LedgerInfo(
+        location=ledger.location.display,
+        backend=ledger.location.backend,
+        exists=version is not None,
+        schema_version=version,
+        marry_schema_version=schema_version(),
+        **counts,
+    )
+
+
+def check_ledger(ledger: Ledger) -> list[str]:
+    """An integrity check: the database's own and the ledger's rules; returns the problems."""
+    from marrycli.storage import integrity
+
+    return integrity.check(ledger)
+
+
+def upgrade_ledger(ledger: Ledger) -> tuple[int, int]:
+    """Bring the ledger to this marry's schema version; returns (before, after)."""
+    return ledger.upgrade()
+
+
+__all__ = [
+    "PromiseId",
+    "Recorded",
+    "add_promise",
+    "cancel",
+    "parse_id",
+    "record_outcome",
+    "renegotiate",
+    "replace",
+    "undo",
+]

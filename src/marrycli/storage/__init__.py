@@ -1,0 +1,1 @@
+"""Storage: SQLModel tables, ledger opening (SQLite, PostgreSQL), schema versions, queries."""

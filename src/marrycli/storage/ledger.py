@@ -1,0 +1,324 @@
+"""Opening a ledger: engines, SQLite locking, creation, schema versions and upgrades.
+
+SQLite: WAL (switched on once, at creation), a busy timeout, `synchronous=NORMAL`,
+`foreign_keys=ON`, and write transactions begun with `BEGIN IMMEDIATE` through
+SQLAlchemy's documented pysqlite recipe (isolation_level None plus a `begin`
+event), so concurrent writers queue up front instead of failing half-way.
+PostgreSQL: psycopg 3; creation and upgrades hold an advisory lock.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, exc, func, select, text
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+
+from marrycli.errors import LedgerUnusable
+from marrycli.storage import tables
+from marrycli.storage.location import Location
+
+# Schema versions: (version, name, migration). A new ledger is created at the
+# latest version directly; an older one runs each later migration once, in order.
+Migration = Callable[[Connection], None]
+MIGRATIONS: list[tuple[int, str, Migration | None]] = [
+    (1, "create the ledger", None),
+]
+
+_PG_LOCK_KEY = 0x6D61727279  # "marry": serialises creation and upgrades on PostgreSQL
+
+
+def schema_version() -> int:
+    """The schema version this marry writes."""
+    return MIGRATIONS[-1][0]
+
+
+class Ledger:
+    """A ledger at one location; opens connections in read or write transactions."""
+
+    def __init__(self, location: Location, lock_timeout: float = 30.0) -> None:
+        self.location = location
+        self.lock_timeout = lock_timeout
+        self._engine: Engine | None = None
+        self._begin_sql = "BEGIN"
+
+    # -- connections -----------------------------------------------------
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.location.backend == "sqlite"
+
+    def exists(self) -> bool:
+        """True if the ledger has been created (for SQLite: without touching the file)."""
+        if self.is_sqlite:
+            assert self.location.path is not None
+            return self.location.path.exists()
+        with self._errors(), self._connect() as conn, conn.begin():
+            return self._version(conn) is not None
+
+    @contextmanager
+    def read(self) -> Iterator[Connection | None]:
+        """A read transaction, or None when the ledger does not exist yet (nothing is created)."""
+        with self._errors():
+            if not self._prepare(create=False):
+                yield None
+                return
+            with self._connect() as conn:
+                self._begin_sql = "BEGIN"
+                with conn.begin():
+                    yield conn
+
+    @contextmanager
+    def write(self, create: bool = True) -> Iterator[Connection | None]:
+        """A write transaction holding the write lock from its start; creates the ledger if asked.
+
+        Yields None when the ledger does not exist and `create` is false.
+        """
+        with self._errors():
+            if not self._prepare(create=create):
+                yield None
+                return
+            with self._connect() as conn:
+                self._begin_sql = "BEGIN IMMEDIATE"
+                with conn.begin():
+                    if not self.is_sqlite:
+                        # Short statement-level waits are the server's job; only the
+                        # lock timeout needs setting per transaction.
+                        conn.exec_driver_sql(
+                            f"SET LOCAL lock_timeout = {int(self.lock_timeout * 1000)}"
+                        )
+                    yield conn
+
+    def _connect(self) -> Connection:
+        return self._get_engine().connect()
+
+    def _get_engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = self._make_engine()
+        return self._engine
+
+    def _make_engine(self) -> Engine:
+        if self.is_sqlite:
+            from sqlalchemy.engine import URL
+
+            assert self.location.path is not None
+            url = URL.create("sqlite", database=str(self.location.path))
+            engine = create_engine(
+                url, poolclass=NullPool, connect_args={"timeout": self.lock_timeout}
+            )
+            busy_ms = int(self.lock_timeout * 1000)
+
+            @event.listens_for(engine, "connect")
+            def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+                # Let SQLAlchemy, not pysqlite, say when a transaction begins.
+                dbapi_connection.isolation_level = None
+                cursor = dbapi_connection.cursor()
+                cursor.execute(f"PRAGMA busy_timeout = {busy_ms}")
+                cursor.execute("PRAGMA foreign_keys = ON")
+                cursor.execute("PRAGMA synchronous = NORMAL")
+                cursor.close()
+
+            @event.listens_for(engine, "begin")
+            def _on_begin(conn: Connection) -> None:
+                conn.exec_driver_sql(self._begin_sql)
+
+            return engine
+        assert self.location.url is not None
+        return create_engine(
+            self.location.url,
+            poolclass=NullPool,
+            connect_args={"connect_timeout": 10, "application_name": "marry"},
+        )
+
+    # -- versions, creation and upgrades --------------------------------------
+
+    def version(self) -> int | None:
+        """The ledger's schema version, or None if it does not exist yet."""
+        with self._errors():
+            if self.is_sqlite and not self.exists():
+                return None
+            with self._connect() as conn:
+                self._begin_sql = "BEGIN"
+                with conn.begin():
+                    return self._version(conn)
+
+    def _prepare(self, create: bool) -> bool:
+        """Make sure the ledger exists at this version; False if it does not exist (and not create)."""
+        if self.is_sqlite:
+            path = self.location.path
+            assert path is not None
+            if path.is_dir():
+                raise LedgerUnusable(f"{path} is a directory, not a ledger file; give a file path")
+            if not path.exists():
+                if not create:
+                    return False
+                try:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                except OSError as error:
+                    raise LedgerUnusable(
+                        f"cannot create the folder for the ledger {path}: {error.strerror}"
+                    ) from None
+        with self._connect() as conn:
+            self._begin_sql = "BEGIN"
+            with conn.begin():
+                version = self._version(conn)
+            if version is None and not create:
+                return False
+            if version is None or version < schema_version():
+                if version is not None and not self.is_sqlite:
+                    raise LedgerUnusable(
+                        f"the ledger at {self.location.display} has schema version {version}; "
+                        f"this marry needs {schema_version()}: run `marry db upgrade` "
+                        "(check first that every client of this ledger is up to date)"
+                    )
+                self._create_or_upgrade(conn)
+        return True
+
+    def upgrade(self) -> tuple[int, int]:
+        """Bring the ledger to this marry's schema version; returns (before, after)."""
+        with self._errors():
+            before = self.version()
+            if before is None:
+                raise LedgerUnusable(
+                    f"there is no ledger at {self.location.display} to upgrade; "
+                    "the first `marry promise add` creates one"
+                )
+            with self._connect() as conn:
+                self._create_or_upgrade(conn)
+            return before, schema_version()
+
+    def _create_or_upgrade(self, conn: Connection) -> None:
+        """Create or upgrade inside one locked transaction, re-checking once the lock is held."""
+        created = False
+        self._begin_sql = "BEGIN IMMEDIATE"
+        with conn.begin():
+            if not self.is_sqlite:
+                conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+            version = self._version(conn)
+            now = time.time_ns() // 1000
+            if version is None:
+                SQLModel.metadata.create_all(conn, tables=_tables())
+                conn.execute(
+                    tables.SchemaRow.__table__.insert().values(  # type: ignore[attr-defined]
+                        version=schema_version(), name=MIGRATIONS[-1][1], applied=now
+                    )
+                )
+                created = True
+            else:
+                for number, name, migrate in MIGRATIONS:
+                    if number > version and migrate is not None:
+                        migrate(conn)
+                        conn.execute(
+                            tables.SchemaRow.__table__.insert().values(  # type: ignore[attr-defined]
+                                version=number, name=name, applied=now
+                            )
+                        )
+        if created and self.is_sqlite:
+            self._switch_to_wal(conn)
+
+    def _switch_to_wal(self, conn: Connection) -> None:
+        """Switch a new SQLite ledger to WAL, retrying while other processes hold a lock."""
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        deadline = time.monotonic() + self.lock_timeout
+        while True:
+            try:
+                raw.execute("PRAGMA journal_mode = WAL").fetchall()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+
+    def _version(self, conn: Connection) -> int | None:
+        """The schema version, None for an empty database; refuses a database that is not marry's."""
+        if self.is_sqlite:
+            names = set(
+                conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
+                .scalars()
+                .all()
+            )
+            if "marry_schema" not in names:
+                if names:
+                    raise LedgerUnusable(
+                        f"{self.location.display} is a SQLite database but not a marry ledger; "
+                        "marry leaves it untouched: give another --db"
+                    )
+                return None
+        else:
+            found = conn.execute(text("SELECT to_regclass('marry_schema')")).scalar()
+            if found is None:
+                return None
+        version = conn.execute(select(func.max(tables.SchemaRow.version))).scalar()
+        if version is None:
+            raise LedgerUnusable(f"{self.location.display} has no schema version; it is damaged")
+        if version > schema_version():
+            raise LedgerUnusable(
+                f"the ledger at {self.location.display} has schema version {version}, "
+                f"newer than this marry understands ({schema_version()}); upgrade marry"
+            )
+        return int(version)
+
+    # -- errors ------------------------------------------------------------------
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Turn the database's failures into LedgerUnusable, with the password scrubbed."""
+        try:
+            yield
+        except (exc.IntegrityError, exc.ProgrammingError):
+            raise  # a bug of ours, not a state of the ledger
+        except exc.DBAPIError as error:
+            raise self._unusable(error) from None
+        except sqlite3.Error as error:  # raised through the raw connection (WAL switch)
+            raise self._unusable(error) from None
+
+    def _unusable(self, error: BaseException) -> LedgerUnusable:
+        original = getattr(error, "orig", error)
+        message = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        where = self.location.display
+        lowered = message.lower()
+        if self.is_sqlite:
+            if "locked" in lowered:
+                return LedgerUnusable(
+                    f"the ledger {where} stayed locked for more than {self.lock_timeout:g} s "
+                    "by another writer; try again, or raise MARRY_LOCK_TIMEOUT"
+                )
+            if "not a database" in lowered:
+                return LedgerUnusable(f"{where} is not a marry ledger (not a SQLite database)")
+            if "malformed" in lowered or "corrupt" in lowered:
+                return LedgerUnusable(
+                    f"the ledger {where} is corrupt ({message}); restore it from a backup"
+                )
+            if "unable to open" in lowered or "readonly" in lowered:
+                return LedgerUnusable(f"cannot open the ledger {where}: {message}")
+            return LedgerUnusable(f"cannot use the ledger {where}: {message}")
+        message = self.location.scrub(message)
+        sqlstate = getattr(original, "sqlstate", None)
+        if sqlstate == "55P03":
+            return LedgerUnusable(
+                f"the ledger {where} stayed locked for more than {self.lock_timeout:g} s; "
+                "try again, or raise MARRY_LOCK_TIMEOUT"
+            )
+        if isinstance(error, exc.OperationalError) and sqlstate is None:
+            return LedgerUnusable(f"cannot reach the PostgreSQL ledger {where}: {message}")
+        return LedgerUnusable(f"cannot use the PostgreSQL ledger {where}: {message}")
+
+
+def _tables() -> list[Any]:
+    return [
+        model.__table__  # type: ignore[attr-defined]
+        for model in (
+            tables.SchemaRow,
+            tables.CustomerRow,
+            tables.CustomerChangeRow,
+            tables.PromiseRow,
+            tables.EventRow,
+            tables.RefRow,
+        )
+    ]

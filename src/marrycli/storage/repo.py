@@ -1,0 +1,306 @@
+"""Reads and appends on an open connection; rows become domain objects before they leave.
+
+Every function takes a Connection inside a transaction opened by `Ledger`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, select, update
+
+from marrycli.dates import from_micros
+from marrycli.domain import Event, EventKind, Promise, Size, Value
+from marrycli.storage.tables import (
+    CustomerChangeRow,
+    CustomerRow,
+    EventRow,
+    PromiseRow,
+    RefRow,
+)
+
+_customer = CustomerRow.__table__  # type: ignore[attr-defined]
+_change = CustomerChangeRow.__table__  # type: ignore[attr-defined]
+_promise = PromiseRow.__table__  # type: ignore[attr-defined]
+_event = EventRow.__table__  # type: ignore[attr-defined]
+_ref = RefRow.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEntry:
+    """A directory entry resolved to its customer: `id` is the customer a name leads to."""
+
+    id: int
+    name: str  # the customer's display name
+    entry_id: int  # the entry the key matched (an alias after a merge)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRef:
+    """What a `--ref` names: a promise (event_id None) or one event of it."""
+
+    ref: str
+    promise_id: int
+    event_id: int | None
+    event_kind: str | None
+
+
+def _insert(conn: Connection, table: Any) -> Any:
+    """The dialect's INSERT, which knows ON CONFLICT."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(table)
+
+
+# -- customers ----------------------------------------------------------------
+
+
+def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
+    """The customer a key leads to (through a merge), or None."""
+    entry = _customer.alias("entry")
+    root = _customer.alias("root")
+    row = conn.execute(
+        select(root.c.id, root.c.name, entry.c.id)
+        .select_from(entry)
+        .join(root, root.c.id == func.coalesce(entry.c.merged_into, entry.c.id))
+        .where(entry.c.key == key)
+    ).first()
+    return CustomerEntry(row[0], row[1], row[2]) if row else None
+
+
+def ensure_customer(conn: Connection, key: str, name: str, now: int) -> CustomerEntry:
+    """The customer for a key, created with this display name if new (safe under concurrency)."""
+    conn.execute(
+        _insert(conn, _customer)
+        .values(key=key, name=name, created=now)
+        .on_conflict_do_nothing(index_elements=["key"])
+    )
+    found = find_customer(conn, key)
+    assert found is not None
+    return found
+
+
+def list_customers(conn: Connection) -> list[tuple[int, str, list[str]]]:
+    """Every customer (not aliases): (id, display name, names merged into it)."""
+    rows = conn.execute(
+        select(_customer.c.id, _customer.c.name, _customer.c.merged_into).order_by(_customer.c.id)
+    ).all()
+    merged: dict[int, list[str]] = defaultdict(list)
+    for _id, name, into in rows:
+        if into is not None:
+            merged[into].append(name)
+    return [(cid, name, merged[cid]) for cid, name, into in rows if into is None]
+
+
+def rename_customer(
+    conn: Connection, customer: CustomerEntry, key: str, name: str, owner: str, now: int
+) -> None:
+    """Give a customer a new name (and key); the change is recorded."""
+    conn.execute(update(_customer).where(_customer.c.id == customer.id).values(key=key, name=name))
+    conn.execute(
+        _change.insert().values(
+            kind="rename",
+            customer_id=customer.id,
+            into_id=None,
+            old_name=customer.name,
+            new_name=name,
+            owner=owner,
+            at=now,
+        )
+    )
+
+
+def merge_customers(
+    conn: Connection, source: CustomerEntry, into: CustomerEntry, owner: str, now: int
+) -> None:
+    """Make `source` (and its aliases) lead to `into`; the change is recorded."""
+    conn.execute(
+        update(_customer)
+        .where((_customer.c.id == source.id) | (_customer.c.merged_into == source.id))
+        .values(merged_into=into.id)
+    )
+    conn.execute(
+        _change.insert().values(
+            kind="merge",
+            customer_id=source.id,
+            into_id=into.id,
+            old_name=source.name,
+            new_name=into.name,
+            owner=owner,
+            at=now,
+        )
+    )
+
+
+# -- promises and events ---------------------------------------------------------
+
+
+def insert_promise(conn: Connection, **values: Any) -> int:
+    """Append a promise; returns its id."""
+    if "tags" in values:
+        values["tags"] = json.dumps(list(values["tags"]), ensure_ascii=False)
+    return int(conn.execute(_promise.insert().values(**values).returning(_promise.c.id)).scalar_one())
+
+
+def insert_event(conn: Connection, **values: Any) -> int:
+    """Append an event; returns its id."""
+    return int(conn.execute(_event.insert().values(**values).returning(_event.c.id)).scalar_one())
+
+
+def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None) -> bool:
+    """Store a ref for a promise or event; False if the ref was already taken."""
+    claimed = conn.execute(
+        _insert(conn, _ref)
+        .values(ref=ref, promise_id=promise_id, event_id=event_id)
+        .on_conflict_do_nothing(index_elements=["ref"])
+        .returning(_ref.c.ref)
+    ).first()
+    return claimed is not None
+
+
+def find_ref(conn: Connection, ref: str) -> StoredRef | None:
+    """What a ref names, or None."""
+    row = conn.execute(
+        select(_ref.c.ref, _ref.c.promise_id, _ref.c.event_id, _event.c.kind)
+        .select_from(_ref.outerjoin(_event, _event.c.id == _ref.c.event_id))
+        .where(_ref.c.ref == ref)
+    ).first()
+    return StoredRef(row[0], row[1], row[2], row[3]) if row else None
+
+
+def lock_promise(conn: Connection, promise_id: int) -> bool:
+    """Take the promise's row lock (PostgreSQL; SQLite holds the database lock); False if unknown."""
+    query = select(_promise.c.id).where(_promise.c.id == promise_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first() is not None
+
+
+def promise_customer_id(conn: Connection, promise_id: int) -> int | None:
+    """The customer a promise belongs to now (after merges)."""
+    entry = _customer
+    return conn.execute(
+        select(func.coalesce(entry.c.merged_into, entry.c.id))
+        .select_from(_promise.join(entry, entry.c.id == _promise.c.customer_id))
+        .where(_promise.c.id == promise_id)
+    ).scalar()
+
+
+def load_promises(
+    conn: Connection,
+    ids: Sequence[int] | None = None,
+    customer_id: int | None = None,
+    made_until: int | None = None,
+) -> list[Promise]:
+    """Promises with their events and refs, in id order; filtered by ids, customer or made."""
+    entry = _customer.alias("entry")
+    root = _customer.alias("root")
+    root_id = func.coalesce(entry.c.merged_into, entry.c.id)
+    query = (
+        select(
+            _promise.c.id,
+            root.c.name,
+            _promise.c.text,
+            _promise.c.made,
+            _promise.c.due,
+            _promise.c.size,
+            _promise.c.value,
+            _promise.c.owner,
+            _promise.c.tags,
+        )
+        .select_from(_promise)
+        .join(entry, entry.c.id == _promise.c.customer_id)
+        .join(root, root.c.id == root_id)
+        .order_by(_promise.c.id)
+    )
+    conditions = []
+    if ids is not None:
+        conditions.append(_promise.c.id.in_(list(ids)))
+    if customer_id is not None:
+        conditions.append(root_id == customer_id)
+    if made_until is not None:
+        conditions.append(_promise.c.made <= made_until)
+    if conditions:
+        query = query.where(and_(*conditions))
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    # A short list is fetched by id; a long one with everything (cheaper than a huge IN).
+    wanted = [row[0] for row in rows] if len(rows) <= 900 else None
+    events = _load_events(conn, wanted)
+    refs = _load_promise_refs(conn, wanted)
+    return [
+        Promise(
+            id=pid,
+            customer=name,
+            text=text_,
+            made=from_micros(made),
+            due=from_micros(due) if due is not None else None,
+            size=Size(size),
+            value=Value(value),
+            owner=owner,
+            tags=tuple(json.loads(tags)),
+            ref=refs.get(pid),
+            events=tuple(events.get(pid, ())),
+        )
+        for pid, name, text_, made, due, size, value, owner, tags in rows
+    ]
+
+
+def _load_events(conn: Connection, promise_ids: Iterable[int] | None) -> dict[int, list[Event]]:
+    query = (
+        select(
+            _event.c.id,
+            _event.c.promise_id,
+            _event.c.kind,
+            _event.c.at,
+            _event.c.due,
+            _event.c.note,
+            _event.c.owner,
+            _event.c.voids,
+            _ref.c.ref,
+        )
+        .select_from(_event.outerjoin(_ref, _ref.c.event_id == _event.c.id))
+        .order_by(_event.c.promise_id, _event.c.id)
+    )
+    if promise_ids is not None:
+        query = query.where(_event.c.promise_id.in_(list(promise_ids)))
+    events: dict[int, list[Event]] = defaultdict(list)
+    for eid, pid, kind, at, due, note, owner, voids, ref_key in conn.execute(query):
+        events[pid].append(
+            Event(
+                id=eid,
+                promise_id=pid,
+                kind=EventKind(kind),
+                at=from_micros(at),
+                due=from_micros(due) if due is not None else None,
+                note=note,
+                owner=owner,
+                ref=ref_key,
+                voids=voids,
+            )
+        )
+    return events
+
+
+def _load_promise_refs(conn: Connection, promise_ids: Iterable[int] | None) -> dict[int, str]:
+    query = select(_ref.c.promise_id, _ref.c.ref).where(_ref.c.event_id.is_(None))
+    if promise_ids is not None:
+        query = query.where(_ref.c.promise_id.in_(list(promise_ids)))
+    return {pid: ref for pid, ref in conn.execute(query)}
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """How many customers, promises and events the ledger holds."""
+    customers = conn.execute(
+        select(func.count()).select_from(_customer).where(_customer.c.merged_into.is_(None))
+    ).scalar_one()
+    promises = conn.execute(select(func.count()).select_from(_promise)).scalar_one()
+    events = conn.execute(select(func.count()).select_from(_event)).scalar_one()
+    return {"customers": customers, "promises": promises, "events": events}

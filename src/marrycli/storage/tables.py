@@ -1,0 +1,87 @@
+"""The ledger's tables (SQLModel). Times are integer microseconds since the Unix epoch, UTC.
+
+Every table name starts with `marry_`, so a PostgreSQL ledger can share a database
+with other applications. History (promises, events, refs) is append-only; the
+customer directory (names, merges) may change, and each change is recorded in
+`marry_customer_change`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Index
+from sqlmodel import Field, SQLModel
+
+
+class SchemaRow(SQLModel, table=True):
+    """One row per schema version applied; the highest is the ledger's version."""
+
+    __tablename__ = "marry_schema"
+    version: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    name: str
+    applied: int = Field(sa_type=BigInteger)
+
+
+class CustomerRow(SQLModel, table=True):
+    """A directory entry: a customer, or an alias merged into another one."""
+
+    __tablename__ = "marry_customer"
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)  # NFC, casefolded, white space folded
+    name: str  # the display name
+    merged_into: int | None = Field(default=None, foreign_key="marry_customer.id", index=True)
+    created: int = Field(sa_type=BigInteger)
+
+
+class CustomerChangeRow(SQLModel, table=True):
+    """A recorded change of the directory: a rename or a merge."""
+
+    __tablename__ = "marry_customer_change"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # rename | merge
+    customer_id: int = Field(foreign_key="marry_customer.id")
+    into_id: int | None = Field(default=None, foreign_key="marry_customer.id")
+    old_name: str
+    new_name: str
+    owner: str
+    at: int = Field(sa_type=BigInteger)
+
+
+class PromiseRow(SQLModel, table=True):
+    """A promise as made. Never updated: its outcome lives in `marry_event`."""
+
+    __tablename__ = "marry_promise"
+    __table_args__ = (Index("ix_marry_promise_customer", "customer_id", "made"),)
+    id: int | None = Field(default=None, primary_key=True)
+    customer_id: int = Field(foreign_key="marry_customer.id")
+    text: str
+    made: int = Field(sa_type=BigInteger)
+    due: int | None = Field(default=None, sa_type=BigInteger)
+    size: str
+    value: str
+    owner: str
+    tags: str = "[]"  # a JSON array of strings
+    recorded: int = Field(sa_type=BigInteger)
+
+
+class EventRow(SQLModel, table=True):
+    """An event of a promise: kept, broken, renegotiated, cancelled, or void (a correction)."""
+
+    __tablename__ = "marry_event"
+    id: int | None = Field(default=None, primary_key=True)
+    promise_id: int = Field(foreign_key="marry_promise.id", index=True)
+    kind: str
+    at: int = Field(sa_type=BigInteger)
+    due: int | None = Field(default=None, sa_type=BigInteger)  # a renegotiation's new due date
+    note: str | None = None
+    owner: str
+    voids: int | None = Field(default=None, foreign_key="marry_event.id", unique=True)
+    recorded: int = Field(sa_type=BigInteger)
+
+
+class RefRow(SQLModel, table=True):
+    """The ledger-wide namespace of `--ref` keys: each names one promise or one event."""
+
+    __tablename__ = "marry_ref"
+    ref: str = Field(primary_key=True)
+    promise_id: int = Field(foreign_key="marry_promise.id", index=True)
+    event_id: int | None = Field(default=None, foreign_key="marry_event.id", unique=True)
