@@ -1,0 +1,334 @@
+"""Dates and times (SPEC §3): reading a WHEN into an aware UTC instant, the local zone,
+and the UTC and local renderings of instants.
+
+Nothing here reads the clock: `now` is always passed in. Standard library only, so that
+importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time as _time
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from marrycli.errors import BadInput
+
+__all__ = [
+    "When",
+    "format_local",
+    "format_utc",
+    "from_micros",
+    "local_zone",
+    "parse_when",
+    "to_micros",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+_FORMS = (
+    "use a date (2026-12-04), a date-time (2026-12-04T17:00), now, today, tomorrow, "
+    "yesterday, a weekday (fri), eow, eom, or an offset (+3d, -12h, +2w)"
+)
+
+_WEEKDAYS = {
+    name: number
+    for number, full in enumerate(
+        ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+    )
+    for name in (full, full[:3])
+}
+
+_OFFSET = re.compile(r"([+-]?)(\d+)([hdw])", re.ASCII)
+_OFFSET_HOURS = {"h": 1, "d": 24, "w": 168}
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+_DATE_TIME = re.compile(
+    r"""
+    (\d{4})-(\d{2})-(\d{2})                    # date
+    [t\ ]
+    (\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?   # time, seconds and fraction optional
+    (?:\ ?(z|[+-]\d{2}(?::?\d{2})?))?           # offset or Z, optional
+    """,
+    re.ASCII | re.VERBOSE,
+)
+
+# C0 and C1 controls, and the invisible format characters that can disguise text
+# (zero-width characters, direction overrides, line and paragraph separators, BOM).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
+
+
+@dataclass(frozen=True, slots=True)
+class When:
+    """A parsed WHEN: the instant, and for a bare date or day word that local day."""
+
+    instant: datetime
+    """Aware, in UTC."""
+    day: tuple[datetime, datetime] | None = None
+    """[start, start of next day) of the local day, in UTC; None for now, offsets, date-times."""
+
+
+def parse_when(text: str, *, now: datetime, end_of_day: bool) -> When:
+    """Parse a WHEN of SPEC §3 relative to `now` (an aware datetime)."""
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("now must be an aware datetime")
+    stripped = text.strip()
+    if not stripped:
+        raise BadInput(f"no time given; {_FORMS}")
+    if _CONTROL.search(stripped):
+        raise BadInput(f"cannot read {_quote(stripped)} as a time: it contains a control character")
+    word = stripped.lower()
+    try:
+        return _parse(word, stripped, now.astimezone(UTC), end_of_day)
+    except OverflowError:
+        raise BadInput(f"{_quote(stripped)} is out of the range of supported dates") from None
+
+
+def _parse(word: str, shown: str, now: datetime, end_of_day: bool) -> When:
+    if word == "now":
+        return When(now)
+
+    match = _OFFSET.fullmatch(word)
+    if match:
+        sign, amount, unit = match.groups()
+        if len(amount) > 12:  # far beyond any date; int() of a huge string is slow
+            raise OverflowError
+        hours = int(amount) * _OFFSET_HOURS[unit]
+        return When(now + timedelta(hours=-hours if sign == "-" else hours))
+
+    zone = local_zone()
+    day = _day_word(word, now.astimezone(zone).date())
+    if day is not None:
+        return _whole_day(day, zone, end_of_day)
+
+    match = _DATE.fullmatch(word)
+    if match:
+        return _whole_day(_make_date(shown, *match.groups()), zone, end_of_day)
+
+    match = _DATE_TIME.fullmatch(word)
+    if match:
+        return When(_date_time(shown, match, zone))
+
+    raise BadInput(f"cannot read {_quote(shown)} as a time; {_FORMS}")
+
+
+def _day_word(word: str, today: date) -> date | None:
+    if word == "today":
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    if word == "yesterday":
+        return today - timedelta(days=1)
+    if word == "eow":
+        return today + timedelta(days=(6 - today.weekday()) % 7)
+    if word == "eom":
+        first_of_next = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return first_of_next - timedelta(days=1)
+    weekday = _WEEKDAYS.get(word)
+    if weekday is not None:
+        return today + timedelta(days=(weekday - today.weekday() - 1) % 7 + 1)
+    return None
+
+
+def _make_date(shown: str, year: str, month: str, day: str) -> date:
+    try:
+        return date(int(year), int(month), int(day))
+    except ValueError as error:
+        raise BadInput(f"{_quote(shown)} is not a valid date ({error})") from None
+
+
+def _whole_day(day: date, zone: tzinfo, end_of_day: bool) -> When:
+    start = _day_start(day, zone)
+    end = _day_start(day + timedelta(days=1), zone)
+    if end <= start:
+        raise BadInput(f"{day.isoformat()} does not exist in {_zone_name(zone)}")
+    return When(end - _ONE_MICROSECOND if end_of_day else start, (start, end))
+
+
+def _day_start(day: date, zone: tzinfo) -> datetime:
+    """The first instant whose local date is `day` or later."""
+    midnight = datetime.combine(day, time())
+    first = midnight.replace(tzinfo=zone).astimezone(UTC)
+    if first.astimezone(zone).replace(tzinfo=None) == midnight:
+        return first  # midnight exists; if it happens twice, fold=0 gave the first
+    # Midnight falls in a gap. fold=0 used the offset before the change, which lands on the
+    # change itself when the gap starts at midnight (the usual case); when it starts earlier,
+    # search between the two readings for the change.
+    low = midnight.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    high = first
+    while high - low > _ONE_MICROSECOND:
+        middle = low + (high - low) // 2
+        if middle.astimezone(zone).replace(tzinfo=None) >= midnight:
+            high = middle
+        else:
+            low = middle
+    return high
+
+
+def _date_time(shown: str, match: re.Match[str], zone: tzinfo) -> datetime:
+    year, month, day, hour, minute, second, fraction, offset = match.groups()
+    try:
+        wall = datetime(
+            int(year),
+            int(month),
+            int(day),
+            int(hour),
+            int(minute),
+            int(second or 0),
+            int((fraction or "0").ljust(6, "0")),
+        )
+    except ValueError as error:
+        raise BadInput(f"{_quote(shown)} is not a valid date-time ({error})") from None
+
+    if offset is not None:
+        return wall.replace(tzinfo=_fixed_offset(shown, offset)).astimezone(UTC)
+
+    earlier = wall.replace(tzinfo=zone, fold=0)
+    later = wall.replace(tzinfo=zone, fold=1)
+    if earlier.utcoffset() == later.utcoffset():
+        return earlier.astimezone(UTC)
+    name = _zone_name(zone)
+    text = _wall_text(wall)
+    if earlier.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != wall:
+        moved = earlier.astimezone(UTC).astimezone(zone)
+        raise BadInput(
+            f"{text} does not exist in {name} (clocks jump forward at that hour); "
+            f"give an offset, e.g. {_wall_text(moved)}{_offset_text(moved)}"
+        )
+    raise BadInput(
+        f"{text} is ambiguous in {name} (clocks go back at that hour, so it happens twice); "
+        f"give an offset: {text}{_offset_text(earlier)} (the first) "
+        f"or {text}{_offset_text(later)} (the second)"
+    )
+
+
+def _fixed_offset(shown: str, offset: str) -> timezone:
+    if offset == "z":
+        return UTC
+    digits = offset[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise BadInput(f"{_quote(shown)} has an invalid offset ({offset}); use e.g. +01:00 or Z")
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if offset[0] == "-" else delta)
+
+
+def _wall_text(dt: datetime) -> str:
+    seconds = dt.second or dt.microsecond
+    return dt.replace(tzinfo=None).isoformat(timespec="auto" if seconds else "minutes")
+
+
+def _offset_text(dt: datetime) -> str:
+    offset = dt.utcoffset()
+    assert offset is not None
+    sign = "-" if offset < timedelta(0) else "+"
+    minutes = int(abs(offset).total_seconds()) // 60
+    return f"{sign}{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _zone_name(zone: tzinfo) -> str:
+    key = getattr(zone, "key", None)
+    if isinstance(key, str):
+        return key
+    return zone.tzname(None) or "the local time zone"
+
+
+def _quote(text: str, limit: int = 40) -> str:
+    shown = text if len(text) <= limit else text[: limit - 1] + "…"
+    if _CONTROL.search(shown):
+        return repr(shown)
+    return f"'{shown}'"
+
+
+# --- the local zone ----------------------------------------------------------------------
+
+_zones: dict[str | None, tzinfo] = {}
+
+
+def local_zone() -> tzinfo:
+    """The local time zone: TZ when set and valid, else /etc/localtime, else the C library's."""
+    setting = os.environ.get("TZ")
+    zone = _zones.get(setting)
+    if zone is None:
+        zone = _zones[setting] = _find_local_zone(setting)
+    return zone
+
+
+def _find_local_zone(setting: str | None) -> tzinfo:
+    if setting is not None:
+        name = setting.removeprefix(":")
+        if not name:
+            return ZoneInfo("UTC")  # as the C library reads an empty TZ
+        zone = _zone_from_path(name) if name.startswith("/") else _zone_from_key(name)
+        if zone is not None:
+            return zone
+    zone = _zone_from_path("/etc/localtime")
+    if zone is not None:
+        return zone
+    now = _time.localtime()
+    return timezone(timedelta(seconds=now.tm_gmtoff), now.tm_zone)
+
+
+def _zone_from_key(key: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(key)
+    except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+
+
+def _zone_from_path(path: str) -> ZoneInfo | None:
+    try:
+        target = os.path.realpath(path)
+        _, found, key = target.rpartition("/zoneinfo/")
+        if found:
+            zone = _zone_from_key(key)
+            if zone is not None:
+                return zone
+        with open(target, "rb") as file:
+            return ZoneInfo.from_file(file, key=path)
+    except (KeyError, ValueError, OSError):
+        return None
+
+
+# --- rendering and storage ---------------------------------------------------------------
+
+
+def format_utc(dt: datetime) -> str:
+    """ISO 8601 in UTC with a Z, microseconds only when not zero: 2026-12-04T16:00:00Z."""
+    if dt.utcoffset() is None:
+        raise ValueError("format_utc needs an aware datetime")
+    return dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+def format_local(dt: datetime) -> str:
+    """Local time for people: 2026-12-04 17:00.
+
+    Seconds are added only when not zero (2026-12-04 17:00:30); microseconds are never
+    shown, and the last microsecond of a minute (the end of a day, as in a due date)
+    shows as that minute: 2026-12-04 23:59. When the local time happens twice (clocks
+    going back), the offset is added: 2026-10-25 02:30+01:00.
+    """
+    if dt.utcoffset() is None:
+        raise ValueError("format_local needs an aware datetime")
+    zone = local_zone()
+    local = dt.astimezone(zone)
+    text = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    if local.second and not (local.second == 59 and local.microsecond == 999_999):
+        text += f":{local.second:02d}"
+    if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
+        text += _offset_text(local)
+    return text
+
+
+def to_micros(dt: datetime) -> int:
+    """Integer microseconds since the Unix epoch of an aware datetime; exact."""
+    delta = dt - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(us: int) -> datetime:
+    """The aware UTC datetime `us` microseconds after the Unix epoch; inverse of to_micros."""
+    return _EPOCH + timedelta(0, 0, us)  # positional arguments: measurably faster
