@@ -1,0 +1,192 @@
+"""Shared fixtures: a fresh ledger per test, on SQLite and (when configured) PostgreSQL.
+
+`MARRY_TEST_POSTGRES_URL` names a PostgreSQL database the tests may use (each test
+gets a schema of its own there). Without it the PostgreSQL tests are skipped with
+that reason; with it they must pass (an unreachable server fails them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+POSTGRES_URL = os.environ.get("MARRY_TEST_POSTGRES_URL", "").strip()
+BACKENDS = [
+    "sqlite",
+    pytest.param(
+        "postgresql",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(
+                not POSTGRES_URL,
+                reason="PostgreSQL tests need MARRY_TEST_POSTGRES_URL "
+                "(e.g. postgresql+psycopg://postgres@127.0.0.1/marry_test)",
+            ),
+        ],
+    ),
+]
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test touches the user's ledger, clock zone, or columns."""
+    monkeypatch.setenv("MARRY_DB", str(tmp_path / "ledger.db"))
+    monkeypatch.setenv("MARRY_USER", "tester")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("COLUMNS", "80")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.delenv("MARRY_LOCK_TIMEOUT", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+
+
+@dataclass
+class Result:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+@dataclass
+class Marry:
+    """Runs `marry` in-process (CliRunner) against one ledger, and reads that ledger back."""
+
+    db: str
+    backend: str
+    path: Path | None = None
+    env: dict[str, str] = field(default_factory=dict)
+
+    def __call__(self, *args: str, **env: str) -> Result:
+        from marrycli.cli.app import app
+
+        runner = CliRunner()
+        result = runner.invoke(
+            app, ["--db", self.db, *args], env={**self.env, **env}, catch_exceptions=True
+        )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise result.exception
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    def ok(self, *args: str, **env: str) -> Result:
+        result = self(*args, **env)
+        assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
+        return result
+
+    def json(self, *args: str) -> Any:
+        return self.ok(*args, "--json").json()
+
+    def add(self, text: str = "Ship SSO", customer: str = "acme", *args: str) -> int:
+        """Add a promise; returns its id."""
+        return int(self.json("promise", "add", text, "--customer", customer, *args)["id"])
+
+    def rows(self) -> dict[str, list[tuple[Any, ...]]]:
+        """Every row of every marry table, to compare a ledger before and after."""
+        return ledger_rows(self.db)
+
+
+def ledger_rows(db: str) -> dict[str, list[tuple[Any, ...]]]:
+    from sqlalchemy import create_engine, text
+
+    url = db if "://" in db else f"sqlite:///{db}"
+    if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
+        return {}
+    engine = create_engine(url)
+    names = [
+        "marry_schema",
+        "marry_customer",
+        "marry_customer_change",
+        "marry_promise",
+        "marry_event",
+        "marry_ref",
+    ]
+    try:
+        with engine.connect() as conn:
+            return {
+                name: [tuple(row) for row in conn.execute(text(f"SELECT * FROM {name} ORDER BY 1"))]
+                for name in names
+            }
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_base() -> Iterator[str]:
+    """The test database's URL; fails (not skips) when it is configured but unreachable."""
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need MARRY_TEST_POSTGRES_URL")
+    import psycopg
+
+    plain = POSTGRES_URL.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        psycopg.connect(plain, connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        pytest.fail(f"MARRY_TEST_POSTGRES_URL is set but the server is unreachable: {error}")
+    yield POSTGRES_URL
+
+
+@pytest.fixture
+def postgres_url(postgres_base: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema, dropped after the test."""
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    plain = postgres_base.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    separator = "&" if "?" in postgres_base else "?"
+    yield f"{postgres_base}{separator}options=-csearch_path%3D{schema}"
+    with psycopg.connect(plain, autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def marry(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> Marry:
+    """`marry` against a new, empty ledger on each backend."""
+    if backend == "postgresql":
+        return Marry(db=request.getfixturevalue("postgres_url"), backend=backend)
+    path = tmp_path / "ledger.db"
+    return Marry(db=str(path), backend=backend, path=path)
+
+
+@pytest.fixture
+def sqlite_marry(tmp_path: Path) -> Marry:
+    """`marry` against a new SQLite ledger only (for what only SQLite has: files)."""
+    path = tmp_path / "ledger.db"
+    return Marry(db=str(path), backend="sqlite", path=path)
+
+
+def marry_executable() -> str:
+    """The installed `marry` command of this environment."""
+    found = shutil.which("marry", path=str(Path(sys.executable).parent)) or shutil.which("marry")
+    assert found, "the marry command is not installed (pip install -e '.[test]')"
+    return found
+
+
+def run_marry(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> Result:
+    """Run the installed `marry` in a subprocess."""
+    completed = subprocess.run(
+        [marry_executable(), *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=timeout,
+    )
+    return Result(completed.returncode, completed.stdout, completed.stderr)
