@@ -190,3 +190,9 @@ def run_marry(*args: str, env: dict[str, str] | None = None, timeout: float = 60
         timeout=timeout,
     )
     return Result(completed.returncode, completed.stdout, completed.stderr)
+
+
+@pytest.fixture
+def pg_marry(postgres_url: str) -> Marry:
+    """`marry` against a new PostgreSQL ledger only (for what only PostgreSQL does)."""
+    return Marry(db=postgres_url, backend="postgresql")

@@ -309,4 +309,6 @@ def new_table(console: Console, *headers: str, header: bool = True) -> Table:
         pad_edge=False,
         highlight=False,
     )
+    for column in table.columns:
+        column.overflow = "fold"  # wrap long words rather than cut them: nothing is hidden
     return table

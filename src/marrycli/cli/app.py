@@ -15,6 +15,10 @@ from marrycli.cli.common import notice, reset_consoles
 from marrycli.errors import ExitStatus, MarryError
 
 
+# Click's exception base, wherever this Typer keeps Click (vendored or not).
+_CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
+
+
 class MarryGroup(TyperGroup):
     """The root group: maps every exception to its exit code in one place."""
 
@@ -30,7 +34,7 @@ class MarryGroup(TyperGroup):
         except BrokenPipeError:
             _quiet_broken_pipe()
         except Exception as error:
-            if error.__class__.__module__.startswith("typer._click"):
+            if isinstance(error, _CLICK_EXCEPTION):
                 raise  # usage errors: Typer prints them with the usage line (exit 2)
             if ctx.params.get("debug"):
                 traceback.print_exc()
