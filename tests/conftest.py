@@ -74,7 +74,11 @@ class Marry:
 
         runner = CliRunner()
         result = runner.invoke(
-            app, ["--db", self.db, *args], env={**self.env, **env}, catch_exceptions=True
+            app,
+            ["--db", self.db, *args],
+            env={**self.env, **env},
+            catch_exceptions=True,
+            prog_name="marry",
         )
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             raise result.exception

@@ -82,6 +82,7 @@ def test_every_help_shows_a_usage_example(marry):
     seen = 0
     for path, _command in _commands(root):
         result = marry.ok(*path, "--help")
-        assert "Example" in result.stdout and "  marry " in result.stdout, path
+        examples = result.stdout.partition("Example")[2]
+        assert "marry " in examples.partition("Options:")[0], path
         seen += 1
     assert seen >= 15
