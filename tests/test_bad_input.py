@@ -16,7 +16,9 @@ def iso(days_ago: float) -> str:
 def seed(marry) -> dict[str, int]:
     """A small ledger: an open promise with a due date, a kept one, one without due date."""
     ids = {
-        "open": marry.add("Ship SSO", "acme", "--made", iso(5), "--due", iso(-5), "--ref", "r-open"),
+        "open": marry.add(
+            "Ship SSO", "acme", "--made", iso(5), "--due", iso(-5), "--ref", "r-open"
+        ),
         "kept": marry.add("Fix login", "acme", "--made", iso(5), "--due", iso(-5)),
         "nodue": marry.add("Call back", "globex", "--made", iso(5)),
     }
@@ -27,9 +29,17 @@ def seed(marry) -> dict[str, int]:
 
 # (name, arguments with {open}, {kept}, {nodue} placeholders, a word the message must contain)
 CASES = [
-    ("impossible date", ["promise", "add", "x", "-c", "a", "--due", "2026-02-30"], "not a valid date"),
+    (
+        "impossible date",
+        ["promise", "add", "x", "-c", "a", "--due", "2026-02-30"],
+        "not a valid date",
+    ),
     ("unparseable date", ["promise", "add", "x", "-c", "a", "--due", "next fri"], "cannot read"),
-    ("due before made", ["promise", "add", "x", "-c", "a", "--made", iso(1), "--due", iso(2)], "not after"),
+    (
+        "due before made",
+        ["promise", "add", "x", "-c", "a", "--made", iso(1), "--due", iso(2)],
+        "not after",
+    ),
     ("made in the future", ["promise", "add", "x", "-c", "a", "--made", "+2d"], "future"),
     ("at in the future", ["keep", "{open}", "--at", "+1h"], "future"),
     ("at before made", ["break", "{open}", "--at", iso(9)], "before promise"),
@@ -49,14 +59,30 @@ CASES = [
     ("text over the limit", ["promise", "add", LONG, "-c", "a"], "2000"),
     ("customer over the limit", ["promise", "add", "x", "-c", "c" * 201], "200"),
     ("note over the limit", ["keep", "{open}", "--note", LONG], "2000"),
-    ("too many tags", ["promise", "add", "x", "-c", "a", *[f"--tag=t{i}" for i in range(21)]], "20"),
+    (
+        "too many tags",
+        ["promise", "add", "x", "-c", "a", *[f"--tag=t{i}" for i in range(21)]],
+        "20",
+    ),
     ("tag over the limit", ["promise", "add", "x", "-c", "a", "--tag", "t" * 51], "50"),
     ("ref over the limit", ["promise", "add", "x", "-c", "a", "--ref", "r" * 201], "200"),
-    ("control character in text", ["promise", "add", "ship\x1b[31m", "-c", "a"], "control character"),
-    ("control character in customer", ["promise", "add", "x", "-c", "ac\x07me"], "control character"),
+    (
+        "control character in text",
+        ["promise", "add", "ship\x1b[31m", "-c", "a"],
+        "control character",
+    ),
+    (
+        "control character in customer",
+        ["promise", "add", "x", "-c", "ac\x07me"],
+        "control character",
+    ),
     ("control character in a note", ["break", "{open}", "--note", "a\x00b"], "control character"),
     ("DEL in a tag", ["promise", "add", "x", "-c", "a", "--tag", "a\x7f"], "control character"),
-    ("C1 control in a ref", ["promise", "add", "x", "-c", "a", "--ref", "a\x85"], "control character"),
+    (
+        "C1 control in a ref",
+        ["promise", "add", "x", "-c", "a", "--ref", "a\x85"],
+        "control character",
+    ),
     ("conflicting outcome", ["break", "{kept}"], "already kept"),
     ("renegotiate a resolved promise", ["renegotiate", "{kept}", "--due", "+9d"], "already kept"),
     ("renegotiate without due date", ["renegotiate", "{nodue}", "--due", "+9d"], "no due date"),
@@ -64,7 +90,11 @@ CASES = [
     ("undo with nothing to undo", ["undo", "{nodue}"], "nothing to undo"),
     ("cancel without a note", ["promise", "cancel", "{open}"], "--note"),
     ("cancel with a blank note", ["promise", "cancel", "{open}", "--note", " "], "empty"),
-    ("ref reused for another promise", ["promise", "add", "other", "-c", "acme", "--ref", "r-open"], "already used"),
+    (
+        "ref reused for another promise",
+        ["promise", "add", "other", "-c", "acme", "--ref", "r-open"],
+        "already used",
+    ),
     ("ref reused on another kind", ["break", "{open}", "--ref", "r-keep"], "already used"),
     ("ref reused on another promise", ["keep", "{nodue}", "--ref", "r-keep"], "already used"),
     ("rename an unknown customer", ["customer", "rename", "initech", "Initech"], "no customer"),
@@ -74,10 +104,18 @@ CASES = [
     ("merge into itself", ["customer", "merge", "acme", "ACME "], "same customer"),
     ("unsupported URL scheme", ["--db", "mysql://u@h/db", "promise", "list"], "unsupported"),
     ("in-memory sqlite", ["--db", "sqlite://", "promise", "list"], "in-memory"),
-    ("csv where there is no table", ["promise", "show", "{open}", "--format", "csv"], "not a table"),
+    (
+        "csv where there is no table",
+        ["promise", "show", "{open}", "--format", "csv"],
+        "not a table",
+    ),
     ("unknown option", ["keep", "{open}", "--when", "now"], "--when"),
     ("missing argument", ["keep"], "ID"),
-    ("bad MARRY_LOCK_TIMEOUT", ["promise", "list", "@MARRY_LOCK_TIMEOUT=soon"], "MARRY_LOCK_TIMEOUT"),
+    (
+        "bad MARRY_LOCK_TIMEOUT",
+        ["promise", "list", "@MARRY_LOCK_TIMEOUT=soon"],
+        "MARRY_LOCK_TIMEOUT",
+    ),
 ]
 
 

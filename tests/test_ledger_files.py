@@ -148,7 +148,9 @@ def version_two(monkeypatch):
     def add_index(conn: Connection) -> None:
         conn.execute(text("CREATE INDEX ix_marry_event_at ON marry_event (at)"))
 
-    monkeypatch.setattr(ledger, "MIGRATIONS", [*ledger.MIGRATIONS, (2, "index events by time", add_index)])
+    monkeypatch.setattr(
+        ledger, "MIGRATIONS", [*ledger.MIGRATIONS, (2, "index events by time", add_index)]
+    )
 
 
 def test_sqlite_upgrades_in_place_on_first_use(sqlite_marry, request):

@@ -59,7 +59,9 @@ def test_csv_round_trips_through_the_csv_module(marry):
 
 
 def test_tables_off_a_terminal_have_no_box_art_and_fit_80_columns(marry):
-    marry.add("A rather long promise text that must wrap within the eighty columns of a CI log", "acme")
+    marry.add(
+        "A rather long promise text that must wrap within the eighty columns of a CI log", "acme"
+    )
     for i in range(12):
         marry.add(f"p{i}", "globex")
     out = marry.ok("promise", "list").stdout

@@ -6,13 +6,13 @@ derived from them (the ledger is append-only, nothing here is ever mutated).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import Enum
-import unicodedata
+from enum import StrEnum
 
 
-class Size(str, Enum):
+class Size(StrEnum):
     SMALL = "small"
     MEDIUM = "medium"
     LARGE = "large"
@@ -23,7 +23,7 @@ class Size(str, Enum):
         return _SIZE_WEIGHT[self]
 
 
-class Value(str, Enum):
+class Value(StrEnum):
     NONE = "none"
     LOW = "low"
     HIGH = "high"
@@ -38,7 +38,7 @@ _SIZE_WEIGHT = {Size.SMALL: 1, Size.MEDIUM: 2, Size.LARGE: 3}
 _VALUE_WEIGHT = {Value.NONE: 0.0, Value.LOW: 0.5, Value.HIGH: 1.0}
 
 
-class EventKind(str, Enum):
+class EventKind(StrEnum):
     KEPT = "kept"
     BROKEN = "broken"
     RENEGOTIATED = "renegotiated"
@@ -46,7 +46,7 @@ class EventKind(str, Enum):
     VOID = "void"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     OPEN = "open"
     OVERDUE = "overdue"
     KEPT = "kept"
@@ -60,7 +60,7 @@ class Status(str, Enum):
         return self not in (Status.OPEN, Status.OVERDUE)
 
 
-class Stage(str, Enum):
+class Stage(StrEnum):
     """Relationship stages, declared from worst to best (SPEC §5)."""
 
     ESTRANGED = "estranged"
@@ -198,7 +198,7 @@ class CustomerReport:
 
 
 def fold_name(name: str) -> str:
-    """A name as displayed: NFC, surrounding white space stripped, inner runs folded to one space."""
+    """A name as displayed: NFC, stripped, inner runs of white space folded to one space."""
     return " ".join(unicodedata.normalize("NFC", name).split())
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -35,10 +34,7 @@ def visible(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(
-        f"<U+{ord(c):04X}>"
-        if unicodedata.category(c) in _INVISIBLE_CATEGORIES
-        else c
-        for c in text
+        f"<U+{ord(c):04X}>" if unicodedata.category(c) in _INVISIBLE_CATEGORIES else c for c in text
     )
 
 
@@ -51,14 +47,12 @@ def csv_cell(text: str) -> str:
 
 
 def to_json(document: Any) -> str:
-    """JSON for scripts: lossless, with format characters escaped so a terminal shows them safely."""
+    """JSON for scripts: lossless; format characters escaped so a terminal shows them safely."""
     dumped = json.dumps(document, ensure_ascii=False, indent=2)
     if dumped.replace("\n", "").isprintable():
         return dumped
     return "".join(
-        _json_escape(c)
-        if c != "\n" and unicodedata.category(c) in _INVISIBLE_CATEGORIES
-        else c
+        _json_escape(c) if c != "\n" and unicodedata.category(c) in _INVISIBLE_CATEGORIES else c
         for c in dumped
     )
 
@@ -150,7 +144,9 @@ def promises_table(promises: Sequence[Promise], as_of: datetime, console: Consol
     """People's view of promises: id, customer, text, due, size/value, owner, status."""
     from rich.text import Text
 
-    table = new_table(console, "ID", "Customer", "Promise", "Due", "Size", "Value", "Owner", "Status")
+    table = new_table(
+        console, "ID", "Customer", "Promise", "Due", "Size", "Value", "Owner", "Status"
+    )
     id_width = max((len(str(p.id)) for p in promises), default=2)
     table.columns[0].min_width = id_width
     table.columns[0].no_wrap = True

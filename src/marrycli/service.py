@@ -11,7 +11,7 @@ import getpass
 import os
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -174,14 +174,6 @@ class _RefRace(Exception):
     """Another writer took the same ref between our check and our insert: start over."""
 
 
-def _micros(moment: datetime) -> int:
-    return to_micros(moment)
-
-
-def _now_micros(now: datetime) -> int:
-    return to_micros(now)
-
-
 def _not_in_future(what: str, moment: datetime, now: datetime) -> None:
     if moment > now + CLOCK_SKEW:
         raise BadInput(
@@ -226,18 +218,18 @@ def add_promise(
                     stored = repo.find_ref(conn, ref)
                     if stored is not None:
                         return _replay_add(conn, stored, ref, key, text)
-                entry = repo.ensure_customer(conn, key, customer, _now_micros(now))
+                entry = repo.ensure_customer(conn, key, customer, to_micros(now))
                 promise_id = repo.insert_promise(
                     conn,
                     customer_id=entry.entry_id,
                     text=text,
-                    made=_micros(made_at),
-                    due=_micros(due.instant) if due is not None else None,
+                    made=to_micros(made_at),
+                    due=to_micros(due.instant) if due is not None else None,
                     size=size.value,
                     value=value.value,
                     owner=owner,
                     tags=tags,
-                    recorded=_now_micros(now),
+                    recorded=to_micros(now),
                 )
                 if ref is not None and not repo.claim_ref(conn, ref, promise_id, None):
                     raise _RefRace
@@ -334,7 +326,7 @@ def list_promises(
             if entry is None:
                 raise BadInput(f"there is no customer {customer!r}; see `marry customer list`")
             customer_id = entry.id
-        promises = repo.load_promises(conn, customer_id=customer_id, made_until=_micros(as_of))
+        promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
     owner_key = customer_key(owner) if owner is not None else None
     return [
         p
@@ -447,7 +439,9 @@ def record_outcome(
             kind is EventKind.BROKEN and status is Status.BROKEN
         )
         if same:
-            return Recorded(current, f"promise {current.id} is already {status.value}; nothing added")
+            return Recorded(
+                current, f"promise {current.id} is already {status.value}; nothing added"
+            )
         if status.resolved:
             raise BadInput(
                 f"promise {current.id} is already {status.value}; "
@@ -491,7 +485,7 @@ def renegotiate(
                 f"({format_local(moment)}); give a later date"
             )
         values = _event_values(moment, now, note, owner)
-        values["due"] = _micros(due.instant)
+        values["due"] = to_micros(due.instant)
         return values
 
     return _write_event(ledger, promise, EventKind.RENEGOTIATED, ref, decide)
@@ -553,7 +547,7 @@ def _last_time(promise: Promise) -> datetime | None:
 
 
 def _event_values(moment: datetime, now: datetime, note: str | None, owner: str) -> dict[str, Any]:
-    return {"at": _micros(moment), "note": note, "owner": owner, "recorded": _now_micros(now)}
+    return {"at": to_micros(moment), "note": note, "owner": owner, "recorded": to_micros(now)}
 
 
 # -- customers --------------------------------------------------------------------
@@ -613,7 +607,7 @@ def rename_customer(ledger: Ledger, old: str, new: str, *, owner: str, now: date
             raise BadInput(f"{new!r} is already a name merged into {entry.name!r}")
         if entry.name == new:
             return new
-        repo.rename_customer(conn, entry, new_key, new, owner, _now_micros(now))
+        repo.rename_customer(conn, entry, new_key, new, owner, to_micros(now))
         return new
 
 
@@ -629,7 +623,7 @@ def merge_customers(ledger: Ledger, source: str, into: str, *, owner: str, now: 
             raise BadInput(
                 f"{source!r} and {into!r} are the same customer; name two different ones"
             )
-        repo.merge_customers(conn, source_entry, into_entry, owner, _now_micros(now))
+        repo.merge_customers(conn, source_entry, into_entry, owner, to_micros(now))
         return into_entry.name
 
 
@@ -667,16 +661,3 @@ def check_ledger(ledger: Ledger) -> list[str]:
 def upgrade_ledger(ledger: Ledger) -> tuple[int, int]:
     """Bring the ledger to this marry's schema version; returns (before, after)."""
     return ledger.upgrade()
-
-
-__all__ = [
-    "PromiseId",
-    "Recorded",
-    "add_promise",
-    "cancel",
-    "parse_id",
-    "record_outcome",
-    "renegotiate",
-    "replace",
-    "undo",
-]

@@ -1,6 +1,5 @@
 """The `marry` Typer app: global options, the command tree and the one error handler."""
 
-
 import os
 import sys
 import traceback
@@ -13,7 +12,6 @@ from marrycli import __version__
 from marrycli.cli import customers, db, promises
 from marrycli.cli.common import notice, reset_consoles
 from marrycli.errors import ExitStatus, MarryError
-
 
 # Click's exception base, wherever this Typer keeps Click (vendored or not).
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -94,7 +92,9 @@ def root(
             show_default=False,
         ),
     ] = None,
-    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of internal errors.")] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
+    ] = False,
     version: Annotated[
         bool,
         typer.Option("--version", is_eager=True, callback=_show_version, help="Print the version."),

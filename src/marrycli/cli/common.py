@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from marrycli.storage.ledger import Ledger
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
@@ -30,7 +30,9 @@ class Format(str, Enum):
 
 FormatOption = Annotated[
     Format,
-    typer.Option("--format", case_sensitive=False, help="Output: table for people; json or csv for scripts."),
+    typer.Option(
+        "--format", case_sensitive=False, help="Output: table for people; json or csv for scripts."
+    ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]
 RefOption = Annotated[

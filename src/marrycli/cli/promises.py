@@ -1,6 +1,6 @@
 """Commands on promises: `promise add|list|show|cancel`, `keep`, `break`, `renegotiate`, `undo`."""
 
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -30,11 +30,12 @@ promise_app = typer.Typer(
 )
 
 IdArgument = Annotated[
-    str, typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False)
+    str,
+    typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False),
 ]
 
 
-class StatusFilter(str, Enum):
+class StatusFilter(StrEnum):
     OPEN = "open"
     OVERDUE = "overdue"
     KEPT = "kept"
@@ -78,14 +79,19 @@ def add(
         str, typer.Option("--customer", "-c", help="Who it was promised to.", show_default=False)
     ],
     due: Annotated[
-        str | None, typer.Option("--due", metavar="WHEN", help="When it falls due (a bare day: its end).")
+        str | None,
+        typer.Option("--due", metavar="WHEN", help="When it falls due (a bare day: its end)."),
     ] = None,
     made: Annotated[
-        str | None, typer.Option("--made", metavar="WHEN", help="When it was promised (default: now).")
+        str | None,
+        typer.Option("--made", metavar="WHEN", help="When it was promised (default: now)."),
     ] = None,
-    size: Annotated[Size, typer.Option("--size", case_sensitive=False, help="How big it is.")] = Size.MEDIUM,
+    size: Annotated[
+        Size, typer.Option("--size", case_sensitive=False, help="How big it is.")
+    ] = Size.MEDIUM,
     value: Annotated[
-        Value, typer.Option("--value", case_sensitive=False, help="How much the customer values it.")
+        Value,
+        typer.Option("--value", case_sensitive=False, help="How much the customer values it."),
     ] = Value.HIGH,
     owner: Annotated[
         str | None,
@@ -115,7 +121,9 @@ def add(
         made=parse_when("--made", made, end_of_day=False, at=clock),
         size=size,
         value=value,
-        owner=service.validate_name("--owner", owner) if owner is not None else service.default_owner(),
+        owner=service.validate_name("--owner", owner)
+        if owner is not None
+        else service.default_owner(),
         tags=service.validate_tags(tag or []),
         ref=service.validate_ref(ref),
         now=clock,
@@ -138,11 +146,15 @@ def list_(
             show_default=False,
         ),
     ] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner's promises.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Only this owner's promises.")
+    ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only promises with this tag.")] = None,
     as_of: Annotated[
         str | None,
-        typer.Option("--as-of", metavar="WHEN", help="The ledger as it stood then (a bare day: its end)."),
+        typer.Option(
+            "--as-of", metavar="WHEN", help="The ledger as it stood then (a bare day: its end)."
+        ),
     ] = None,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,

@@ -148,7 +148,7 @@ class Ledger:
                     return self._version(conn)
 
     def _prepare(self, create: bool) -> bool:
-        """Make sure the ledger exists at this version; False if it does not exist (and not create)."""
+        """Make sure the ledger exists at this version; False if it does not (and not `create`)."""
         if self.is_sqlite:
             path = self.location.path
             assert path is not None
@@ -236,7 +236,7 @@ class Ledger:
                 time.sleep(0.01)
 
     def _version(self, conn: Connection) -> int | None:
-        """The schema version, None for an empty database; refuses a database that is not marry's."""
+        """The schema version, None for an empty database; refuses one that is not marry's."""
         if self.is_sqlite:
             names = set(
                 conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type = 'table'")
@@ -312,7 +312,7 @@ class Ledger:
 
 def _tables() -> list[Any]:
     return [
-        model.__table__  # type: ignore[attr-defined]
+        model.__table__  # type: ignore[union-attr]
         for model in (
             tables.SchemaRow,
             tables.CustomerRow,

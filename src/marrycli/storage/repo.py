@@ -52,10 +52,12 @@ class StoredRef:
 def _insert(conn: Connection, table: Any) -> Any:
     """The dialect's INSERT, which knows ON CONFLICT."""
     if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(table)
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 # -- customers ----------------------------------------------------------------
@@ -145,7 +147,9 @@ def insert_promise(conn: Connection, **values: Any) -> int:
     """Append a promise; returns its id."""
     if "tags" in values:
         values["tags"] = json.dumps(list(values["tags"]), ensure_ascii=False)
-    return int(conn.execute(_promise.insert().values(**values).returning(_promise.c.id)).scalar_one())
+    return int(
+        conn.execute(_promise.insert().values(**values).returning(_promise.c.id)).scalar_one()
+    )
 
 
 def insert_event(conn: Connection, **values: Any) -> int:
@@ -175,7 +179,7 @@ def find_ref(conn: Connection, ref: str) -> StoredRef | None:
 
 
 def lock_promise(conn: Connection, promise_id: int) -> bool:
-    """Take the promise's row lock (PostgreSQL; SQLite holds the database lock); False if unknown."""
+    """Take the promise's row lock (PostgreSQL; SQLite locks the database); False if unknown."""
     query = select(_promise.c.id).where(_promise.c.id == promise_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update()
