@@ -198,8 +198,8 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
         return [fields]
     voided = {e.voids for e in promise.events if e.voids is not None}
     events = new_table(console, "Event", "Kind", "At", "Due", "Note", "Owner", "Ref")
-    events.columns[0].no_wrap = True
-    events.columns[2].no_wrap = True
+    for column in (0, 1, 2, 3):
+        events.columns[column].no_wrap = True
     for event in promise.events:
         kind = event.kind.value + (f" of {event.voids}" if event.voids is not None else "")
         events.add_row(
