@@ -308,3 +308,18 @@ def counts(conn: Connection) -> dict[str, int]:
     promises = conn.execute(select(func.count()).select_from(_promise)).scalar_one()
     events = conn.execute(select(func.count()).select_from(_event)).scalar_one()
     return {"customers": customers, "promises": promises, "events": events}
+
+
+# -- the report's read: one ordered pass ---------------------------------------------------
+
+# Every promise made by :as_of with all of its events (voids apply whatever their time),
+# ordered by customer entry, then as made: the indexes on marry_promise (customer_id, made)
+# and marry_event (promise_id) give this order without a temporary sort, so rows stream
+# from disk customer by customer. Text, owner and tags are not needed for scoring.
+REPORT_SQL = (
+    "SELECT p.customer_id, p.id, p.made, p.due, p.size, p.value,"
+    " e.id, e.kind, e.at, e.due, e.voids"
+    " FROM marry_promise p LEFT JOIN marry_event e ON e.promise_id = p.id"
+    " WHERE p.made <= :as_of"
+    " ORDER BY p.customer_id, p.made, p.id, e.id"
+)
