@@ -193,6 +193,7 @@ class CustomerReport:
     uncertainty: float
     stage: Stage
     since: datetime | None
+    valued_kept: int = 0  # kept events of valued promises: the stages count them
     timeline: tuple[TimelinePoint, ...] = field(default=())
     contributions: tuple[Contribution, ...] = field(default=())
 

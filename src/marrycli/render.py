@@ -10,19 +10,29 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from marrycli.dates import format_local, format_utc
-from marrycli.domain import Event, Promise, Status
+from marrycli.domain import (
+    Contribution,
+    CustomerReport,
+    Event,
+    Promise,
+    Stage,
+    Status,
+    TimelinePoint,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
+    from rich.text import Text
 
-    from marrycli.service import CustomerSummary, LedgerInfo
+    from marrycli.service import CustomerDetail, CustomerSummary, LedgerInfo, ReportLine
 
 # -- safety --------------------------------------------------------------------------
 
@@ -308,3 +318,278 @@ def new_table(console: Console, *headers: str, header: bool = True) -> Table:
     for column in table.columns:
         column.overflow = "fold"  # wrap long words rather than cut them: nothing is hidden
     return table
+
+
+# -- reports ---------------------------------------------------------------------------------
+
+CUSTOMER_FIELDS = (
+    "customer", "promises", "open", "overdue", "kept", "kept_late", "broken", "cancelled",
+    "renegotiated", "keep_rate", "keep_rate_low", "streak", "longest_streak", "trust",
+    "distrust", "uncertainty", "stage", "since",
+)  # fmt: skip
+
+FALLING = -0.05  # a trust trend at or below this needs attention
+
+
+def customer_report_dict(report: CustomerReport) -> dict[str, Any]:
+    """SPEC §2's CUSTOMER object (numbers unrounded)."""
+    return {
+        "customer": report.customer,
+        "promises": report.promises,
+        "open": report.open,
+        "overdue": report.overdue,
+        "kept": report.kept,
+        "kept_late": report.kept_late,
+        "broken": report.broken,
+        "cancelled": report.cancelled,
+        "renegotiated": report.renegotiated,
+        "keep_rate": report.keep_rate,
+        "keep_rate_low": report.keep_rate_low,
+        "streak": report.streak,
+        "longest_streak": report.longest_streak,
+        "trust": report.trust,
+        "distrust": report.distrust,
+        "uncertainty": report.uncertainty,
+        "stage": report.stage.value,
+        "since": _time(report.since),
+    }
+
+
+def report_document(reports: Iterable[CustomerReport], as_of: datetime) -> dict[str, Any]:
+    """`marry report --format json`: {"as_of", "customers": [CUSTOMER...]}."""
+    return {
+        "as_of": format_utc(as_of),
+        "customers": [customer_report_dict(r) for r in reports],
+    }
+
+
+def report_csv(reports: Iterable[CustomerReport]) -> str:
+    """`marry report --format csv`: one row per customer, the CUSTOMER fields as columns."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CUSTOMER_FIELDS)
+    for report in reports:
+        row = customer_report_dict(report)
+        writer.writerow(
+            csv_cell(value) if isinstance(value, str) else ("" if value is None else value)
+            for value in (row[name] for name in CUSTOMER_FIELDS)
+        )
+    return out.getvalue()
+
+
+def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[str, Any]:
+    """`marry report --customer X --json`: CUSTOMER with promises_detail and timeline."""
+    document = customer_report_dict(detail.report)
+    document["promises_detail"] = [promise_dict(p, as_of) for p in detail.promises]
+    document["timeline"] = [
+        {
+            "at": format_utc(point.at),
+            "trust": point.trust,
+            "distrust": point.distrust,
+            "stage": point.stage.value,
+        }
+        for point in detail.report.timeline
+    ]
+    return document
+
+
+def needs_attention(line: ReportLine) -> bool:
+    """Estranged, strained, overdue or falling: shown first, and marked."""
+    report = line.report
+    return (
+        report.stage in (Stage.ESTRANGED, Stage.STRAINED)
+        or report.overdue > 0
+        or (line.trend is not None and line.trend <= FALLING)
+    )
+
+
+def attention_order(lines: Iterable[ReportLine]) -> list[ReportLine]:
+    """Customers who need attention first (worst stage, then most overdue), then by name."""
+    return sorted(
+        lines,
+        key=lambda line: (
+            0 if needs_attention(line) else 1,
+            line.report.stage.rank if needs_attention(line) else 0,
+            -line.report.overdue,
+            line.report.customer.casefold(),
+        ),
+    )
+
+
+_STAGE_STYLE = {
+    Stage.ESTRANGED: "bold red",
+    Stage.STRAINED: "red",
+    Stage.STRANGER: "dim",
+    Stage.DATING: "",
+    Stage.TRUSTED: "green",
+    Stage.LOYAL: "bold green",
+    Stage.MARRIED: "bold magenta",
+}
+
+
+def _bar(value: float, width: int = 8) -> str:
+    filled = round(max(0.0, min(1.0, value)) * width)
+    return "█" * filled + "·" * (width - filled)
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _signed(change: float | None) -> str:
+    if change is None or abs(change) < 0.005:
+        return "0.00" if change is not None else "-"
+    return f"{change:+.2f}"
+
+
+def report_table(lines: Sequence[ReportLine], console: Console) -> Table:
+    """`marry report` for people: one row per customer, those needing attention first."""
+    from rich.text import Text
+
+    table = new_table(
+        console, "", "Customer", "Stage", "Trust", "Keep rate", "Streak", "Open", "Overdue", "30d"
+    )
+    for column in (2, 3, 4, 5, 6, 7, 8):
+        table.columns[column].no_wrap = True
+    for column in (5, 6, 7, 8):
+        table.columns[column].justify = "right"
+    for line in lines:
+        r = line.report
+        attention = needs_attention(line)
+        keep = _percent(r.keep_rate)
+        if r.keep_rate_low is not None:
+            keep += f" ≥{_percent(r.keep_rate_low)}"
+        falling = line.trend is not None and line.trend <= FALLING
+        table.add_row(
+            Text("!", style="bold red") if attention else "",
+            Text(visible(r.customer)),
+            Text(r.stage.value, style=_STAGE_STYLE[r.stage]),
+            f"{_bar(r.trust)} {r.trust:.2f}",
+            keep,
+            f"{r.streak}/{r.longest_streak}",
+            str(r.open),
+            Text(str(r.overdue), style="bold red" if r.overdue else ""),
+            Text(_signed(line.trend), style="red" if falling else ""),
+        )
+    return table
+
+
+def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -> list[Any]:
+    """`marry report --customer` for people: summary, next stage, chart, promises, movers."""
+    from rich.text import Text
+
+    r = detail.report
+    head = Text()
+    head.append(visible(r.customer), style="bold")
+    head.append(" is ")
+    head.append(r.stage.value, style=_STAGE_STYLE[r.stage])
+    if r.since is not None:
+        head.append(f" (a relationship since {format_local(r.since)})")
+    head.append(f"\nas of {format_local(as_of)}: {next_stage_sentence(detail)}")
+
+    numbers = new_table(console, "", "", header=False)
+    numbers.columns[0].style = "bold"
+    keep = _percent(r.keep_rate)
+    if r.keep_rate_low is not None:
+        keep += f" (at least {_percent(r.keep_rate_low)} at 95% confidence)"
+    for name, value in (
+        ("Trust", f"{_bar(r.trust, 20)} {r.trust:.2f}  (30 days: {_signed(detail.trend)})"),
+        ("Distrust", f"{_bar(r.distrust, 20)} {r.distrust:.2f}"),
+        ("Uncertainty", f"{_bar(r.uncertainty, 20)} {r.uncertainty:.2f}"),
+        ("Keep rate", keep),
+        ("Streak", f"{r.streak} kept in a row (longest {r.longest_streak})"),
+        (
+            "Promises",
+            f"{r.promises}: {r.open} open, {r.overdue} overdue, {r.kept} kept, "
+            f"{r.kept_late} kept late, {r.broken} broken; {r.cancelled} cancelled, "
+            f"{r.renegotiated} renegotiation(s)",
+        ),
+    ):
+        numbers.add_row(name, value)
+    parts: list[Any] = [head, numbers]
+    if r.timeline:
+        parts.append(trust_chart(r.timeline, width=min(console.width, 100)))
+    if detail.promises:
+        shown = [p for p in detail.promises if p.made <= as_of]
+        parts.append(promises_table(shown, as_of, console))
+    movers = sorted(r.contributions, key=_moved, reverse=True)[:5]
+    if movers:
+        table = new_table(console, "What moved trust most", "Promise", "At", "Trust", "Distrust")
+        for c in movers:
+            table.add_row(
+                c.kind.replace("_", " "),
+                str(c.promise_id),
+                format_local(c.at),
+                f"{c.trust_after - c.trust_before:+.3f}",
+                f"{c.distrust_after - c.distrust_before:+.3f}",
+            )
+        parts.append(table)
+    return parts
+
+
+def _moved(c: Contribution) -> float:
+    return abs(c.trust_after - c.trust_before) + abs(c.distrust_after - c.distrust_before)
+
+
+def next_stage_sentence(detail: CustomerDetail) -> str:
+    """What it takes to reach the next stage, in words."""
+    r = detail.report
+    step = detail.next_stage
+    if r.stage is Stage.ESTRANGED:
+        return (
+            f"distrust ({r.distrust:.2f}) must fall below 0.70 to leave estranged: "
+            "only promises kept can dilute it"
+        )
+    if r.stage is Stage.STRAINED:
+        return (
+            f"distrust ({r.distrust:.2f}) must fall below trust ({r.trust:.2f}) to leave strained"
+        )
+    if step.stage is None:
+        return "married, the last stage: keep every promise to stay here"
+    needs = []
+    if step.valued_kept:
+        needs.append(
+            f"{step.valued_kept} more valued promise{'s' if step.valued_kept != 1 else ''} kept"
+        )
+    if step.trust > 0:
+        needs.append(f"trust up by {step.trust:.2f}")
+    if step.days > 0:
+        days = math.ceil(step.days)
+        needs.append(f"{days} more day{'s' if days != 1 else ''}")
+    if not needs:
+        return f"ready for {step.stage.value}"
+    if len(needs) > 1:
+        return ", ".join(needs[:-1]) + " and " + needs[-1] + f" to reach {step.stage.value}"
+    return f"{needs[0]} to reach {step.stage.value}"
+
+
+def trust_chart(timeline: Sequence[TimelinePoint], width: int = 80, height: int = 8) -> Text:
+    """Trust (*) and distrust (x) after each scored event, as a plain-text chart."""
+    from rich.text import Text
+
+    columns = max(10, width - 8)
+    points = list(timeline)
+    if len(points) > columns:  # one column per event, or the last event of each slice
+        points = [points[(i + 1) * len(points) // columns - 1] for i in range(columns)]
+    # A short history is spread out (up to 4 columns an event) so it reads as a line.
+    stretch = max(1, min(4, columns // len(points)))
+    points = [point for point in points for _ in range(stretch)]
+    grid = [[" "] * len(points) for _ in range(height)]
+    for x, point in enumerate(points):
+        t = round(point.trust * (height - 1))
+        d = round(point.distrust * (height - 1))
+        grid[height - 1 - t][x] = "*"
+        grid[height - 1 - d][x] = "#" if t == d else "x"
+    chart = Text()
+    for y, row in enumerate(grid):
+        label = f"{1 - y / (height - 1):4.2f} |" if y in (0, height - 1) else "     |"
+        chart.append(label)
+        for char in row:
+            style = {"*": "green", "x": "red", "#": "yellow"}.get(char, "")
+            chart.append(char, style=style)
+        chart.append("\n")
+    first, last = format_local(points[0].at), format_local(points[-1].at)
+    gap = max(1, len(points) - len(first) - len(last))
+    chart.append("      " + first + " " * gap + last + "\n")
+    chart.append("      * trust   x distrust   # both", style="dim")
+    return chart

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from marrycli.domain import (
@@ -255,6 +256,34 @@ def score_customer(
         uncertainty=W / total,
         stage=stage_for(trust, distrust, valued_kept, age),
         since=start,
+        valued_kept=valued_kept,
         timeline=tuple(timeline),
         contributions=tuple(contributions),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class NextStage:
+    """What a customer lacks for the next stage up (None at the top, or below stranger)."""
+
+    stage: Stage | None
+    trust: float = 0.0  # more trust needed
+    valued_kept: int = 0  # more valued promises kept on time
+    days: float = 0.0  # more days of relationship
+
+
+def next_stage(report: CustomerReport, as_of: datetime) -> NextStage:
+    """The next stage up from the report's, and what separates the customer from it."""
+    stage = report.stage
+    if stage in (Stage.ESTRANGED, Stage.STRAINED, Stage.MARRIED):
+        return NextStage(None)
+    age = 0.0 if report.since is None else max(0.0, _days(report.since, as_of))
+    for candidate, least_trust, least_valued_kept, least_age in reversed(STAGE_THRESHOLDS):
+        if candidate.rank > stage.rank:
+            return NextStage(
+                candidate,
+                trust=max(0.0, least_trust - report.trust),
+                valued_kept=max(0, least_valued_kept - report.valued_kept),
+                days=max(0.0, least_age - age),
+            )
+    return NextStage(None)

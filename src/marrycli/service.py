@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from marrycli.dates import When, format_local, to_micros
 from marrycli.domain import (
+    CustomerReport,
     EventKind,
     Promise,
     Size,
@@ -26,6 +27,7 @@ from marrycli.domain import (
     fold_name,
 )
 from marrycli.errors import BadInput
+from marrycli.scoring import NextStage, next_stage, score_customer
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -661,3 +663,65 @@ def check_ledger(ledger: Ledger) -> list[str]:
 def upgrade_ledger(ledger: Ledger) -> tuple[int, int]:
     """Bring the ledger to this marry's schema version; returns (before, after)."""
     return ledger.upgrade()
+
+
+# -- reports ---------------------------------------------------------------------------
+
+TREND_DAYS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLine:
+    """One customer in `marry report`: its scores, and its trust trend over 30 days."""
+
+    report: CustomerReport
+    trend: float | None  # trust now minus trust 30 days earlier (None when not asked for)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetail:
+    """`marry report --customer`: the scores with timeline, the promises, the next stage."""
+
+    report: CustomerReport
+    trend: float
+    promises: list[Promise]
+    next_stage: NextStage
+
+
+def report(ledger: Ledger, *, as_of: datetime, trend: bool) -> list[ReportLine]:
+    """Every customer scored at `as_of`, streamed customer by customer from one query."""
+    from marrycli.storage import repo
+
+    lines = []
+    earlier = as_of - timedelta(days=TREND_DAYS)
+    with ledger.read() as conn:
+        if conn is None:
+            return []
+        names = repo.customer_names(conn)
+        for customer_id, promises in repo.report_promises(conn, to_micros(as_of)):
+            name = names[customer_id]
+            scored = score_customer(name, promises, as_of, detail=False)
+            change = None
+            if trend:
+                before = score_customer(name, promises, earlier, detail=False)
+                change = scored.trust - before.trust
+            lines.append(ReportLine(scored, change))
+    return lines
+
+
+def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> CustomerDetail:
+    """One customer in detail at `as_of`: timeline, contributions, promises, next stage."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        entry = _find(conn, customer)
+        assert conn is not None
+        promises = repo.load_promises(conn, customer_id=entry.id, made_until=to_micros(as_of))
+    scored = score_customer(entry.name, promises, as_of)
+    before = score_customer(entry.name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
+    return CustomerDetail(
+        report=scored,
+        trend=scored.trust - before.trust,
+        promises=promises,
+        next_stage=next_stage(scored, as_of),
+    )

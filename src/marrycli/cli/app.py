@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from marrycli import __version__
-from marrycli.cli import customers, db, promises
+from marrycli.cli import customers, db, promises, report
 from marrycli.cli.common import notice, reset_consoles
 from marrycli.errors import ExitStatus, MarryError
 
@@ -61,6 +61,7 @@ Examples:
   marry keep 12
   marry break 12 --note "vendor slipped"
   marry promise list --customer acme
+  marry report
 """
 
 app = typer.Typer(
@@ -108,6 +109,7 @@ app.command("keep")(promises.keep)
 app.command("break")(promises.break_promise)
 app.command("renegotiate")(promises.renegotiate)
 app.command("undo")(promises.undo)
+app.command("report")(report.report)
 app.add_typer(customers.customer_app, name="customer")
 app.add_typer(db.db_app, name="db")
 

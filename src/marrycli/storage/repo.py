@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, func, select, text, update
 
 from marrycli.dates import from_micros
 from marrycli.domain import Event, EventKind, Promise, Size, Value
@@ -323,3 +323,98 @@ REPORT_SQL = (
     " WHERE p.made <= :as_of"
     " ORDER BY p.customer_id, p.made, p.id, e.id"
 )
+
+
+def report_promises(conn: Connection, as_of: int) -> Iterator[tuple[int, list[Promise]]]:
+    """Each customer's promises made by `as_of`, one customer at a time (for scoring).
+
+    Rows stream in REPORT_SQL's order, so memory holds one customer's promises; a
+    customer with names merged into it is held until all of its entries were read.
+    The promises carry no text, owner or tags: scoring does not read them.
+    """
+    root_of, merged_roots = _directory_roots(conn)
+    held: dict[int, list[Promise]] = defaultdict(list)
+    rows = conn.execution_options(stream_results=True, yield_per=10_000).execute(
+        text(REPORT_SQL), {"as_of": as_of}
+    )
+    for entry_id, promises in _group_rows(rows):
+        root = root_of[entry_id]
+        if root in merged_roots:
+            held[root].extend(promises)
+        else:
+            yield root, promises
+    for root, promises in held.items():
+        promises.sort(key=lambda p: p.id)
+        yield root, promises
+
+
+def customer_names(conn: Connection) -> dict[int, str]:
+    """The display name of every customer (not of aliases), by id."""
+    rows = conn.execute(
+        select(_customer.c.id, _customer.c.name).where(_customer.c.merged_into.is_(None))
+    )
+    return {cid: name for cid, name in rows}
+
+
+def _directory_roots(conn: Connection) -> tuple[dict[int, int], set[int]]:
+    root_of: dict[int, int] = {}
+    merged_roots: set[int] = set()
+    for entry_id, into in conn.execute(select(_customer.c.id, _customer.c.merged_into)):
+        root_of[entry_id] = into if into is not None else entry_id
+        if into is not None:
+            merged_roots.add(into)
+    return root_of, merged_roots
+
+
+def _group_rows(rows: Iterable[Any]) -> Iterator[tuple[int, list[Promise]]]:
+    """Fold REPORT_SQL's rows (one per event, or one per promise without events) into promises."""
+    customer: int | None = None
+    promises: list[Promise] = []
+    head: tuple[Any, ...] | None = None
+    events: list[Event] = []
+    sizes = {s.value: s for s in Size}
+    values = {v.value: v for v in Value}
+    kinds = {k.value: k for k in EventKind}
+
+    def finish() -> None:
+        assert head is not None
+        pid, made, due, size, value = head
+        promises.append(
+            Promise(
+                id=pid,
+                customer="",
+                text="",
+                made=from_micros(made),
+                due=from_micros(due) if due is not None else None,
+                size=sizes[size],
+                value=values[value],
+                owner="",
+                events=tuple(events),
+            )
+        )
+
+    for cid, pid, made, due, size, value, eid, kind, at, new_due, voids in rows:
+        if head is None or pid != head[0]:
+            if head is not None:
+                finish()
+            if cid != customer:
+                if customer is not None:
+                    yield customer, promises
+                customer, promises = cid, []
+            head = (pid, made, due, size, value)
+            events = []
+        if eid is not None:
+            events.append(
+                Event(
+                    id=eid,
+                    promise_id=pid,
+                    kind=kinds[kind],
+                    at=from_micros(at),
+                    due=from_micros(new_due) if new_due is not None else None,
+                    voids=voids,
+                )
+            )
+    if head is not None:
+        finish()
+        assert customer is not None
+        yield customer, promises
