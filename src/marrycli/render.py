@@ -32,7 +32,13 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from marrycli.service import CustomerDetail, CustomerSummary, LedgerInfo, ReportLine
+    from marrycli.service import (
+        CustomerDetail,
+        CustomerSummary,
+        Finding,
+        LedgerInfo,
+        ReportLine,
+    )
 
 # -- safety --------------------------------------------------------------------------
 
@@ -593,3 +599,30 @@ def trust_chart(timeline: Sequence[TimelinePoint], width: int = 80, height: int 
     chart.append("      " + first + " " * gap + last + "\n")
     chart.append("      * trust   x distrust   # both", style="dim")
     return chart
+
+
+# -- the gate -----------------------------------------------------------------------------
+
+
+def check_document(findings: Sequence[Finding]) -> dict[str, Any]:
+    """`marry check --format json`: {"ok", "findings": [{customer, check, expected, actual}]}."""
+    return {
+        "ok": not findings,
+        "findings": [
+            {"customer": f.customer, "check": f.check, "expected": f.expected, "actual": f.actual}
+            for f in findings
+        ],
+    }
+
+
+def finding_line(finding: Finding) -> str:
+    """One finding for people and logs: customer, check, expected, actual."""
+    expected, actual = finding.expected, finding.actual
+    if finding.check == "min-stage":
+        wanted = f"{expected} or better"
+    elif finding.check == "min-keep-rate":
+        assert isinstance(expected, float) and isinstance(actual, float)
+        wanted, actual = f"at least {expected:.2%}", f"{actual:.2%}"
+    else:
+        wanted = f"at most {expected}"
+    return f"{visible(finding.customer)}: {finding.check}: expected {wanted}, actual {actual}"

@@ -21,6 +21,7 @@ from marrycli.domain import (
     EventKind,
     Promise,
     Size,
+    Stage,
     Status,
     Value,
     customer_key,
@@ -674,6 +675,7 @@ TREND_DAYS = 30
 class ReportLine:
     """One customer in `marry report`: its scores, and its trust trend over 30 days."""
 
+    customer_id: int
     report: CustomerReport
     trend: float | None  # trust now minus trust 30 days earlier (None when not asked for)
 
@@ -705,7 +707,7 @@ def report(ledger: Ledger, *, as_of: datetime, trend: bool) -> list[ReportLine]:
             if trend:
                 before = score_customer(name, promises, earlier, detail=False)
                 change = scored.trust - before.trust
-            lines.append(ReportLine(scored, change))
+            lines.append(ReportLine(customer_id, scored, change))
     return lines
 
 
@@ -725,3 +727,58 @@ def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> Custom
         promises=promises,
         next_stage=next_stage(scored, as_of),
     )
+
+
+# -- the gate ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """What `marry check` demands of each customer (None: not checked)."""
+
+    min_stage: Stage | None = None
+    min_keep_rate: float | None = None
+    max_overdue: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One customer failing one gate."""
+
+    customer: str
+    check: str  # min-stage | min-keep-rate | max-overdue
+    expected: str | float | int
+    actual: str | float | int
+
+
+def findings_for(report: CustomerReport, gates: Gates) -> list[Finding]:
+    """The gates one customer fails (a customer with nothing resolved passes min-keep-rate)."""
+    found = []
+    if gates.min_stage is not None and report.stage.rank < gates.min_stage.rank:
+        found.append(
+            Finding(report.customer, "min-stage", gates.min_stage.value, report.stage.value)
+        )
+    rate = report.keep_rate
+    if gates.min_keep_rate is not None and rate is not None and rate < gates.min_keep_rate:
+        found.append(Finding(report.customer, "min-keep-rate", gates.min_keep_rate, rate))
+    if gates.max_overdue is not None and report.overdue > gates.max_overdue:
+        found.append(Finding(report.customer, "max-overdue", gates.max_overdue, report.overdue))
+    return found
+
+
+def check(
+    ledger: Ledger, *, customers: Sequence[str], gates: Gates, as_of: datetime
+) -> tuple[int, list[Finding]]:
+    """Apply the gates to every customer, or those named; returns (customers checked, findings)."""
+    wanted: set[int] | None = None
+    if customers:
+        with ledger.read() as conn:
+            wanted = {_find(conn, name).id for name in customers}
+    checked = 0
+    found: list[Finding] = []
+    for line in report(ledger, as_of=as_of, trend=False):
+        if wanted is not None and line.customer_id not in wanted:
+            continue
+        checked += 1
+        found.extend(findings_for(line.report, gates))
+    return checked, found

@@ -25,7 +25,8 @@ class MarryGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except MarryError as error:
-            notice(f"error: {error.message}")
+            gate = error.exit_status is ExitStatus.GATE_FAILED
+            notice(error.message if gate else f"error: {error.message}")
             raise typer.Exit(int(error.exit_status)) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -110,6 +111,7 @@ app.command("break")(promises.break_promise)
 app.command("renegotiate")(promises.renegotiate)
 app.command("undo")(promises.undo)
 app.command("report")(report.report)
+app.command("check")(report.check)
 app.add_typer(customers.customer_app, name="customer")
 app.add_typer(db.db_app, name="db")
 

@@ -17,6 +17,7 @@ from marrycli.cli.common import (
     output_format,
     parse_when,
 )
+from marrycli.domain import Stage
 
 
 def report(
@@ -70,3 +71,73 @@ def report(
         notice("no customers yet; the first `marry promise add` creates one")
     else:
         emit(render.report_table(render.attention_order(lines), console()))
+
+
+def check(
+    ctx: typer.Context,
+    customer: Annotated[
+        list[str] | None,
+        typer.Option("--customer", "-c", help="Check only this customer; repeat for more."),
+    ] = None,
+    min_stage: Annotated[
+        Stage | None,
+        typer.Option("--min-stage", case_sensitive=False, help="The least stage each must have."),
+    ] = None,
+    min_keep_rate: Annotated[
+        float | None,
+        typer.Option(
+            "--min-keep-rate",
+            metavar="R",
+            help="The least keep rate, a fraction (0.9); nothing resolved passes.",
+        ),
+    ] = None,
+    max_overdue: Annotated[
+        int | None,
+        typer.Option("--max-overdue", metavar="N", help="The most overdue promises each may have."),
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", metavar="WHEN", help="Check the ledger as it stood then."),
+    ] = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """A gate for scripts and CI: exit 1 when a customer fails a check, 0 when all pass.
+
+    Quiet when fine (a one-line summary on stderr); one finding per line when not.
+
+    \b
+    Examples:
+      marry check --min-stage trusted
+      marry check --customer acme --min-keep-rate 0.9 --max-overdue 0 --json
+    """
+    from marrycli import render, service
+    from marrycli.errors import BadInput, GateFailed
+
+    fmt = output_format(fmt, json_, csv_ok=False)
+    if min_stage is None and min_keep_rate is None and max_overdue is None:
+        raise BadInput("no gate given; use --min-stage, --min-keep-rate or --max-overdue")
+    if min_keep_rate is not None and not 0 <= min_keep_rate <= 1:
+        raise BadInput(f"--min-keep-rate {min_keep_rate:g} is not a fraction from 0 to 1 (0.9)")
+    if max_overdue is not None and max_overdue < 0:
+        raise BadInput(f"--max-overdue {max_overdue} is negative; give 0 or more")
+    clock = now()
+    when = parse_when("--as-of", as_of, end_of_day=True, at=clock)
+    names = [service.validate_name("--customer", name) for name in customer or []]
+    gates = service.Gates(min_stage, min_keep_rate, max_overdue)
+    checked, findings = service.check(
+        ledger(ctx),
+        customers=names,
+        gates=gates,
+        as_of=when.instant if when is not None else clock,
+    )
+    if fmt is Format.JSON:
+        emit_text(render.to_json(render.check_document(findings)))
+    else:
+        for finding in findings:
+            emit_text(render.finding_line(finding))
+    customers = f"{checked} customer{'s' if checked != 1 else ''}"
+    if findings:
+        failing = len({f.customer for f in findings})
+        raise GateFailed(f"check failed: {len(findings)} finding(s) for {failing} of {customers}")
+    notice(f"check passed: {customers}")
