@@ -10,12 +10,14 @@ from __future__ import annotations
 import getpass
 import os
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
-from marrycli.dates import When, format_local, to_micros
+from marrycli.dates import When, format_local, format_utc, to_micros
 from marrycli.domain import (
     CustomerReport,
     EventKind,
@@ -27,7 +29,7 @@ from marrycli.domain import (
     customer_key,
     fold_name,
 )
-from marrycli.errors import BadInput
+from marrycli.errors import BadInput, LedgerUnusable
 from marrycli.scoring import NextStage, next_stage, score_customer
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
     from marrycli.storage.ledger import Ledger
     from marrycli.storage.repo import CustomerEntry
+    from marrycli.storage.transfer import ImportCounts
 
 CLOCK_SKEW = timedelta(minutes=5)
 FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
@@ -782,3 +785,105 @@ def check(
         checked += 1
         found.extend(findings_for(line.report, gates))
     return checked, found
+
+
+# -- export and import ---------------------------------------------------------------------
+
+
+def export_jsonl(ledger: Ledger, out: TextIO, now: datetime) -> int:
+    """Write the whole ledger as JSONL (lossless); returns the number of records."""
+    import json
+
+    from marrycli import transfer
+    from marrycli.storage.ledger import schema_version
+
+    header = {
+        "format": transfer.FORMAT_NAME,
+        "version": transfer.FORMAT_VERSION,
+        "exported": format_utc(now),
+        "schema_version": schema_version(),
+    }
+    out.write(json.dumps(header) + "\n")
+    count = 0
+    with ledger.read() as conn:
+        if conn is None:
+            return 0
+        from marrycli.storage.transfer import export_records
+
+        for record in export_records(conn):
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            count += 1
+    return count
+
+
+def export_promises(ledger: Ledger) -> list[Promise]:
+    """Every promise with its events, for the CSV export."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        return repo.load_promises(conn) if conn is not None else []
+
+
+def import_file(
+    ledger: Ledger,
+    path: Path,
+    *,
+    csv_format: bool,
+    now: datetime,
+    progress: Callable[[int], None],
+) -> ImportCounts:
+    """Import an export (JSONL) or a CSV of promises: all or nothing, in one transaction.
+
+    Into a SQLite ledger that does not exist yet, the import is built in a file beside
+    it and linked into place only once complete, so a rejected import creates nothing.
+    """
+    if ledger.is_sqlite and not ledger.exists():
+        from marrycli.storage.ledger import Ledger as LedgerClass
+        from marrycli.storage.location import Location
+
+        target = ledger.location.path
+        assert target is not None
+        staging_path = target.with_name(f".{target.name}.import-{os.getpid()}")
+        staging = LedgerClass(Location("sqlite", path=staging_path), ledger.lock_timeout)
+        try:
+            counts = _import(staging, path, csv_format, now, progress)
+            staging.close()
+            try:
+                os.link(staging_path, target)
+                return counts
+            except FileExistsError:
+                pass  # another writer created the ledger meanwhile: import into it
+            except OSError as error:
+                message = f"cannot create the ledger {target}: {error.strerror}"
+                raise LedgerUnusable(message) from None
+        finally:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{staging_path}{suffix}").unlink(missing_ok=True)
+    return _import(ledger, path, csv_format, now, progress)
+
+
+def _import(
+    ledger: Ledger, path: Path, csv_format: bool, now: datetime, progress: Callable[[int], None]
+) -> ImportCounts:
+    from marrycli import transfer
+    from marrycli.storage.transfer import Importer
+
+    with _open_text(path) as lines:
+        records = transfer.read_csv(lines) if csv_format else transfer.read_jsonl(lines)
+        with ledger.write() as conn:
+            assert conn is not None
+            return Importer(conn, to_micros(now), progress).add(records)
+
+
+@contextmanager
+def _open_text(path: Path) -> Iterator[TextIO]:
+    """A file to import, opened as UTF-8 text; BadInput if it cannot be read."""
+    try:
+        handle = path.open(encoding="utf-8", newline="")
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror}") from None
+    try:
+        with handle:
+            yield handle
+    except UnicodeDecodeError:
+        raise BadInput(f"{path} is not UTF-8 text") from None

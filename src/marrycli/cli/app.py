@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from marrycli import __version__
-from marrycli.cli import customers, db, promises, report
+from marrycli.cli import customers, db, promises, report, transfer
 from marrycli.cli.common import notice, reset_consoles
 from marrycli.errors import ExitStatus, MarryError
 
@@ -112,6 +112,8 @@ app.command("renegotiate")(promises.renegotiate)
 app.command("undo")(promises.undo)
 app.command("report")(report.report)
 app.command("check")(report.check)
+app.command("export")(transfer.export)
+app.command("import")(transfer.import_)
 app.add_typer(customers.customer_app, name="customer")
 app.add_typer(db.db_app, name="db")
 

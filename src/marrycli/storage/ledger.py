@@ -94,6 +94,12 @@ class Ledger:
                         )
                     yield conn
 
+    def close(self) -> None:
+        """Let go of the database (its connections are closed after each use already)."""
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
     def _connect(self) -> Connection:
         return self._get_engine().connect()
 

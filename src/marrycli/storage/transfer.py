@@ -1,0 +1,354 @@
+"""Export and import at the storage level: one streamed read, bulk appends in one transaction."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, select, text, update
+
+from marrycli.dates import format_utc, from_micros, to_micros
+from marrycli.domain import EventKind, customer_key
+from marrycli.errors import BadInput
+from marrycli.storage import repo
+from marrycli.transfer import ImportChange, ImportCustomer, ImportPromise, Record
+
+_customer = repo._customer
+_change = repo._change
+_promise = repo._promise
+_event = repo._event
+_ref = repo._ref
+
+CHUNK = 5000  # promises written per executemany round
+
+
+def _time(us: int | None) -> str | None:
+    return format_utc(from_micros(us)) if us is not None else None
+
+
+# -- export ----------------------------------------------------------------------------------
+
+_EXPORT_SQL = (
+    "SELECT p.id, p.customer_id, p.text, p.made, p.due, p.size, p.value, p.owner, p.tags,"
+    " p.recorded, pr.ref,"
+    " e.id, e.kind, e.at, e.due, e.note, e.owner, e.voids, e.recorded, er.ref"
+    " FROM marry_promise p"
+    " LEFT JOIN marry_ref pr ON pr.promise_id = p.id AND pr.event_id IS NULL"
+    " LEFT JOIN marry_event e ON e.promise_id = p.id"
+    " LEFT JOIN marry_ref er ON er.event_id = e.id"
+    " ORDER BY p.id, e.id"
+)
+
+
+def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
+    """Every customer, directory change, promise and event, as JSON-ready records."""
+    for cid, name, key, into, created in conn.execute(
+        select(
+            _customer.c.id,
+            _customer.c.name,
+            _customer.c.key,
+            _customer.c.merged_into,
+            _customer.c.created,
+        ).order_by(_customer.c.id)
+    ):
+        yield {
+            "type": "customer",
+            "id": cid,
+            "name": name,
+            "key": key,
+            "merged_into": into,
+            "created": _time(created),
+        }
+    for row in conn.execute(select(_change).order_by(_change.c.id)):
+        yield {
+            "type": "customer_change",
+            "id": row.id,
+            "kind": row.kind,
+            "customer_id": row.customer_id,
+            "into_id": row.into_id,
+            "old_name": row.old_name,
+            "new_name": row.new_name,
+            "owner": row.owner,
+            "at": _time(row.at),
+        }
+    rows = conn.execution_options(stream_results=True, yield_per=10_000).execute(text(_EXPORT_SQL))
+    last = None
+    for (pid, cid, text_, made, due, size, value, owner, tags, recorded, ref,
+         eid, kind, at, new_due, note, eowner, voids, erecorded, eref) in rows:  # fmt: skip
+        if pid != last:
+            last = pid
+            yield {
+                "type": "promise",
+                "id": pid,
+                "customer_id": cid,
+                "text": text_,
+                "made": _time(made),
+                "due": _time(due),
+                "size": size,
+                "value": value,
+                "owner": owner,
+                "tags": json.loads(tags),
+                "ref": ref,
+                "recorded": _time(recorded),
+            }
+        if eid is not None:
+            yield {
+                "type": "event",
+                "id": eid,
+                "promise_id": pid,
+                "kind": kind,
+                "at": _time(at),
+                "due": _time(new_due),
+                "note": note,
+                "owner": eowner,
+                "ref": eref,
+                "voids": voids,
+                "recorded": _time(erecorded),
+            }
+
+
+# -- import ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportCounts:
+    """What an import added, and what it found already there."""
+
+    customers: int = 0
+    promises: int = 0
+    events: int = 0
+    skipped: int = 0
+
+
+class Importer:
+    """Appends checked records in chunks, inside the caller's one transaction."""
+
+    def __init__(self, conn: Connection, now: int, progress: Callable[[int], None]) -> None:
+        self.conn = conn
+        self.now = now
+        self.progress = progress
+        self.counts = ImportCounts()
+        self.entries: dict[str, int] = {}  # customer key -> target entry id
+        self.roots: dict[str, int] = {}  # customer key -> the customer it leads to
+        self.source_customers: dict[int, ImportCustomer] = {}
+        self.changes: list[ImportChange] = []
+        self.directory_done = False
+        self.pending: list[ImportPromise] = []
+        self.file_refs: set[str] = set()
+        has_promises = conn.execute(select(_promise.c.id).limit(1)).first() is not None
+        self.existing: set[tuple[int, int, str]] | None = None
+        if has_promises:
+            # (customer, made, text) of what is there: a second import of a file skips it.
+            self.existing = set()
+            root = repo._customer.alias("root_entry")
+            query = select(
+                root.c.merged_into, root.c.id, _promise.c.made, _promise.c.text
+            ).select_from(_promise.join(root, root.c.id == _promise.c.customer_id))
+            for into, entry, made, text_ in conn.execute(query):
+                self.existing.add((into or entry, made, text_))
+
+    def add(self, records: Iterable[Record]) -> ImportCounts:
+        """Write every record; BadInput (with its line) on a conflict with the ledger."""
+        for record in records:
+            if isinstance(record, ImportCustomer):
+                self.source_customers[record.id] = record
+                self._entry(record.name, record.created)
+            elif isinstance(record, ImportChange):
+                self.changes.append(record)
+            else:
+                if not self.directory_done:
+                    self._directory()
+                self.pending.append(record)
+                if len(self.pending) >= CHUNK:
+                    self._flush()
+        if not self.directory_done:
+            self._directory()
+        self._flush()
+        return self.counts
+
+    # -- customers --
+
+    def _entry(self, name: str, created: Any = None) -> int:
+        """The target's directory entry for a name, created if new."""
+        key = customer_key(name)
+        found = self.entries.get(key)
+        if found is None:
+            entry = repo.find_customer(self.conn, key)
+            if entry is None:
+                stamp = to_micros(created) if created is not None else self.now
+                entry = repo.ensure_customer(self.conn, key, name, stamp)
+                self.counts.customers += 1
+            found = self.entries[key] = entry.entry_id
+        return found
+
+    def _root(self, name: str) -> int:
+        """The customer a name leads to in the target (after the directory is settled)."""
+        key = customer_key(name)
+        found = self.roots.get(key)
+        if found is None:
+            self._entry(name)
+            entry = repo.find_customer(self.conn, key)
+            assert entry is not None
+            found = entry.id
+            if self.directory_done:
+                self.roots[key] = found
+        return found
+
+    def _directory(self) -> None:
+        """Repeat the export's merges and copy its directory history, once."""
+        self.directory_done = True
+        for source in self.source_customers.values():
+            if source.merged_into is None:
+                continue
+            into = self.source_customers[source.merged_into]
+            alias = repo.find_customer(self.conn, customer_key(source.name))
+            target = self._root(into.name)
+            if alias is not None and alias.id == alias.entry_id and alias.id != target:
+                self.conn.execute(
+                    update(_customer)
+                    .where((_customer.c.id == alias.id) | (_customer.c.merged_into == alias.id))
+                    .values(merged_into=target)
+                )
+        known = {
+            (row.kind, row.old_name, row.new_name, row.at)
+            for row in self.conn.execute(select(_change))
+        }
+        for change in self.changes:
+            stamp = to_micros(change.at)
+            if (change.kind, change.old_name, change.new_name, stamp) in known:
+                continue
+            self.conn.execute(
+                _change.insert().values(
+                    kind=change.kind,
+                    customer_id=self._root(change.customer),
+                    into_id=self._root(change.into) if change.into is not None else None,
+                    old_name=change.old_name,
+                    new_name=change.new_name,
+                    owner=change.owner,
+                    at=stamp,
+                )
+            )
+
+    # -- promises --
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        chunk = self._new_promises(self.pending)
+        self.progress(len(self.pending))
+        self.pending = []
+        if not chunk:
+            return
+        conn = self.conn
+        ids = (
+            conn.execute(
+                _promise.insert().returning(_promise.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "customer_id": self._entry(p.customer),
+                        "text": p.text,
+                        "made": to_micros(p.made),
+                        "due": to_micros(p.due) if p.due is not None else None,
+                        "size": p.size.value,
+                        "value": p.value.value,
+                        "owner": p.owner,
+                        "tags": json.dumps(list(p.tags), ensure_ascii=False),
+                        "recorded": to_micros(p.recorded),
+                    }
+                    for p in chunk
+                ],
+            )
+            .scalars()
+            .all()
+        )
+        self.counts.promises += len(ids)
+        refs: list[dict[str, Any]] = []
+        event_ids: dict[int, int] = {}
+        for voids in (False, True):  # voids after the events they cancel
+            rows = []
+            owners = []
+            for promise, new_id in zip(chunk, ids, strict=True):
+                if promise.ref is not None and not voids:
+                    refs.append({"ref": promise.ref, "promise_id": new_id, "event_id": None})
+                for event in promise.events:
+                    if (event.kind is EventKind.VOID) is not voids:
+                        continue
+                    owners.append((event, new_id))
+                    rows.append(
+                        {
+                            "promise_id": new_id,
+                            "kind": event.kind.value,
+                            "at": to_micros(event.at),
+                            "due": to_micros(event.due) if event.due is not None else None,
+                            "note": event.note,
+                            "owner": event.owner,
+                            "voids": event_ids[event.voids] if event.voids is not None else None,
+                            "recorded": to_micros(event.recorded),
+                        }
+                    )
+            if not rows:
+                continue
+            new_events = (
+                conn.execute(
+                    _event.insert().returning(_event.c.id, sort_by_parameter_order=True), rows
+                )
+                .scalars()
+                .all()
+            )
+            self.counts.events += len(new_events)
+            for (event, promise_id), event_id in zip(owners, new_events, strict=True):
+                event_ids[event.id] = event_id
+                if event.ref is not None:
+                    refs.append({"ref": event.ref, "promise_id": promise_id, "event_id": event_id})
+        if refs:
+            conn.execute(_ref.insert(), refs)
+
+    def _new_promises(self, promises: list[ImportPromise]) -> list[ImportPromise]:
+        """The promises not in the ledger yet; BadInput for a ref used there for something else."""
+        wanted = [r for p in promises for r in _refs(p)]
+        for ref, line in wanted:
+            if ref in self.file_refs:
+                raise BadInput(f"line {line}: ref {ref} appears twice in the file")
+            self.file_refs.add(ref)
+        stored: dict[str, tuple[int, int | None]] = {}
+        if self.existing is not None and wanted:
+            for ref, pid, eid in self.conn.execute(
+                select(_ref.c.ref, _ref.c.promise_id, _ref.c.event_id).where(
+                    _ref.c.ref.in_([ref for ref, _line in wanted])
+                )
+            ):
+                stored[ref] = (pid, eid)
+        fresh = []
+        for promise in promises:
+            root = self._root(promise.customer) if self.existing is not None else None
+            if promise.ref is not None and promise.ref in stored:
+                pid, eid = stored[promise.ref]
+                same = eid is None and repo.promise_customer_id(self.conn, pid) == root
+                if same and (root, to_micros(promise.made), promise.text) in (self.existing or ()):
+                    self.counts.skipped += 1
+                    continue
+                raise BadInput(
+                    f"line {promise.line}: ref {promise.ref} is already used in the ledger "
+                    f"for something else (promise {pid})"
+                )
+            known = self.existing is not None and (root, to_micros(promise.made), promise.text)
+            if known and known in self.existing:  # type: ignore[operator]
+                self.counts.skipped += 1
+                continue
+            for event in promise.events:
+                if event.ref is not None and event.ref in stored:
+                    raise BadInput(
+                        f"line {event.line}: ref {event.ref} is already used in the ledger"
+                    )
+            fresh.append(promise)
+        return fresh
+
+
+def _refs(promise: ImportPromise) -> Iterator[tuple[str, int]]:
+    if promise.ref is not None:
+        yield promise.ref, promise.line
+    for event in promise.events:
+        if event.ref is not None:
+            yield event.ref, event.line
