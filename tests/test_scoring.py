@@ -41,7 +41,7 @@ def score(spec: LedgerSpec, as_of: float | None = None) -> CustomerReport:
 
 
 def with_events(p: Promise, *events: Event) -> Promise:
-    return dataclasses.replace(p, events=p.events + events)
+    return p._replace(events=p.events + events)
 
 
 def void(event_id: int, of: Event, at: float) -> Event:

@@ -104,13 +104,13 @@ def with_event(promises: list[Promise], pid: int, make: Callable[[int], Event]) 
     new_id = 1 + max((e.id for p in promises for e in p.events), default=0)
     event = make(new_id)
     return [
-        dataclasses.replace(p, events=p.events + (event,)) if p.id == pid else p for p in promises
+        p._replace(events=p.events + (event,)) if p.id == pid else p for p in promises
     ]
 
 
 def without_event(promises: list[Promise], event_id: int) -> list[Promise]:
     return [
-        dataclasses.replace(p, events=tuple(e for e in p.events if e.id != event_id))
+        p._replace(events=tuple(e for e in p.events if e.id != event_id))
         for p in promises
     ]
 

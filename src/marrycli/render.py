@@ -470,7 +470,7 @@ def report_table(lines: Sequence[ReportLine], console: Console) -> Table:
             Text("!", style="bold red") if attention else "",
             Text(visible(r.customer)),
             Text(r.stage.value, style=_STAGE_STYLE[r.stage]),
-            f"{_bar(r.trust)} {r.trust:.2f}",
+            f"{_bar(r.trust, 6)} {r.trust:.2f}",
             keep,
             f"{r.streak}/{r.longest_streak}",
             str(r.open),
