@@ -50,8 +50,10 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
 @customer_app.command("rename")
 def rename(
     ctx: typer.Context,
-    old: Annotated[str, typer.Argument(help="The customer's current name.", show_default=False)],
-    new: Annotated[str, typer.Argument(help="The new name.", show_default=False)],
+    old: Annotated[
+        str, typer.Argument(metavar="OLD", help="The customer's current name.", show_default=False)
+    ],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="The new name.", show_default=False)],
 ) -> None:
     """Rename a customer. Its history stays; the rename is recorded.
 

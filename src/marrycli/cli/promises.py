@@ -74,7 +74,9 @@ def _finish(recorded: object, fmt: Format, events: bool = False) -> None:
 @promise_app.command("add")
 def add(
     ctx: typer.Context,
-    text: Annotated[str, typer.Argument(help="What was promised.", show_default=False)],
+    text: Annotated[
+        str, typer.Argument(metavar="TEXT", help="What was promised.", show_default=False)
+    ],
     customer: Annotated[
         str, typer.Option("--customer", "-c", help="Who it was promised to.", show_default=False)
     ],
