@@ -11,9 +11,9 @@ import subprocess
 import time
 
 import pytest
+
 from conftest import Marry, marry_executable
 from ledgers import day
-
 from marrycli.dates import format_utc
 
 
@@ -83,13 +83,14 @@ def test_export_import_round_trip_keeps_every_report(marry, tmp_path):
     assert target.rows() == before
     # The export of the copy is the export of the original, but for ids and the header.
     copy = export(target, tmp_path, "copy.jsonl")
-    strip = (
-        lambda p: sorted(  # noqa: E731
-            json.dumps({k: v for k, v in json.loads(line).items() if not k.endswith("id")})
-            for line in p.read_text().splitlines()[1:]
-        )
+    assert _without_ids(copy) == _without_ids(path)
+
+
+def _without_ids(path) -> list[str]:
+    return sorted(
+        json.dumps({k: v for k, v in json.loads(line).items() if not k.endswith("id")})
+        for line in path.read_text().splitlines()[1:]
     )
-    assert strip(copy) == strip(path)
 
 
 @pytest.mark.postgres
