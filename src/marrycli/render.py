@@ -156,21 +156,24 @@ _STATUS_STYLE = {
 }
 
 
-def promises_table(promises: Sequence[Promise], as_of: datetime, console: Console) -> Table:
+def promises_table(
+    promises: Sequence[Promise], as_of: datetime, console: Console, customer: bool = True
+) -> Table:
     """People's view of promises: id, customer, text, due, size/value, owner, status."""
     from rich.text import Text
 
-    table = new_table(
-        console, "ID", "Customer", "Promise", "Due", "Size", "Value", "Owner", "Status"
-    )
+    headers = ["ID", "Customer", "Promise", "Due", "Size", "Value", "Owner", "Status"]
+    if not customer:
+        headers.remove("Customer")
+    table = new_table(console, *headers)
     id_width = max((len(str(p.id)) for p in promises), default=2)
     table.columns[0].min_width = id_width
     table.columns[0].no_wrap = True
     table.columns[0].justify = "right"
-    table.columns[3].no_wrap = True
+    table.columns[headers.index("Due")].no_wrap = True
     for promise in promises:
         state = promise.state(as_of)
-        table.add_row(
+        cells: list[Any] = [
             str(promise.id),
             Text(visible(promise.customer)),
             Text(visible(promise.text)),
@@ -179,7 +182,10 @@ def promises_table(promises: Sequence[Promise], as_of: datetime, console: Consol
             promise.value.value,
             Text(visible(promise.owner)),
             Text(state.status.value.replace("_", " "), style=_STATUS_STYLE[state.status]),
-        )
+        ]
+        if not customer:
+            del cells[1]
+        table.add_row(*cells)
     return table
 
 
@@ -517,7 +523,7 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
         parts.append(trust_chart(r.timeline, width=min(console.width, 100)))
     if detail.promises:
         shown = [p for p in detail.promises if p.made <= as_of]
-        parts.append(promises_table(shown, as_of, console))
+        parts.append(promises_table(shown, as_of, console, customer=False))
     movers = sorted(r.contributions, key=_moved, reverse=True)[:5]
     if movers:
         table = new_table(console, "What moved trust most", "Promise", "At", "Trust", "Distrust")
