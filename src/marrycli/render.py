@@ -22,6 +22,7 @@ from marrycli.domain import (
     CustomerReport,
     Event,
     Promise,
+    Size,
     Stage,
     Status,
     TimelinePoint,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
+    from marrycli.discipline import AgendaItem, OwnerReport, Timing
     from marrycli.service import (
         CustomerDetail,
         CustomerSummary,
@@ -393,6 +395,7 @@ def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[st
     """`marry report --customer X --json`: CUSTOMER with promises_detail and timeline."""
     document = customer_report_dict(detail.report)
     document["promises_detail"] = [promise_dict(p, as_of) for p in detail.promises]
+    document["budget"] = budget_dict(detail.budget)
     document["timeline"] = [
         {
             "at": format_utc(point.at),
@@ -498,6 +501,7 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
     if r.since is not None:
         head.append(f" (a relationship since {format_local(r.since)})")
     head.append(f"\nas of {format_local(as_of)}: {next_stage_sentence(detail)}")
+    head.append(f"\nerror budget: {budget_sentence(detail)}")
 
     numbers = new_table(console, "", "", header=False)
     numbers.columns[0].style = "bold"
@@ -632,3 +636,201 @@ def finding_line(finding: Finding) -> str:
     else:
         wanted = f"at most {expected}"
     return f"{visible(finding.customer)}: {finding.check}: expected {wanted}, actual {actual}"
+
+
+# -- discipline: error budget, what-if, agenda, owners ------------------------------------------
+
+
+def budget_dict(budget: dict[Size, int]) -> dict[str, int]:
+    """The error budget as JSON: {"small": n, "medium": n, "large": n}."""
+    return {size.value: budget[size] for size in Size}
+
+
+def budget_sentence(detail: CustomerDetail) -> str:
+    """The error budget in words."""
+    from marrycli.discipline import BUDGET_CAP
+
+    def count(size: Size) -> str:
+        n = detail.budget[size]
+        return f"{'at least ' if n >= BUDGET_CAP else ''}{n} {size.value}"
+
+    stage = detail.report.stage.value
+    if all(n == 0 for n in detail.budget.values()):
+        return f"no break can be absorbed: the next one, of any size, drops it below {stage}"
+    return (
+        f"{count(Size.SMALL)}, {count(Size.MEDIUM)} or {count(Size.LARGE)} "
+        f"break(s) in a row before it drops below {stage}"
+    )
+
+
+def what_if_document(before: CustomerReport, after: CustomerReport) -> dict[str, Any]:
+    """`marry whatif --json`: {"before": CUSTOMER, "after": CUSTOMER}."""
+    return {"before": customer_report_dict(before), "after": customer_report_dict(after)}
+
+
+def what_if_table(before: CustomerReport, after: CustomerReport, console: Console) -> Table:
+    """`marry whatif` for people: trust, distrust, stage and keep rate, before and after."""
+    from rich.text import Text
+
+    table = new_table(console, "", "Before", "After", "Change")
+    for name, old, new in (
+        ("Trust", before.trust, after.trust),
+        ("Distrust", before.distrust, after.distrust),
+        ("Uncertainty", before.uncertainty, after.uncertainty),
+    ):
+        table.add_row(name, f"{old:.3f}", f"{new:.3f}", f"{new - old:+.3f}")
+    moved = after.stage.rank - before.stage.rank
+    table.add_row(
+        "Stage",
+        Text(before.stage.value, style=_STAGE_STYLE[before.stage]),
+        Text(after.stage.value, style=_STAGE_STYLE[after.stage]),
+        "same" if moved == 0 else ("up" if moved > 0 else "down"),
+    )
+    table.add_row("Keep rate", _percent(before.keep_rate), _percent(after.keep_rate), "")
+    return table
+
+
+def agenda_item_dict(item: AgendaItem, as_of: datetime) -> dict[str, Any]:
+    """One agenda item for scripts: the promise, the customer's standing, and the costs."""
+
+    def timing(t: Timing | None) -> dict[str, float] | None:
+        if t is None:
+            return None
+        return {
+            "cost_now": t.cost_now,
+            "cost_later": t.cost_later,
+            "trust_acting_now": t.trust_acting_now,
+            "trust_acting_later": t.trust_acting_later,
+        }
+
+    return {
+        "promise": promise_dict(item.promise, as_of),
+        "customer": item.customer,
+        "status": item.status.value,
+        "due": format_utc(item.due),
+        "stage": item.stage.value,
+        "trust": item.trust,
+        "trust_if_kept": item.trust_if_kept,
+        "trust_if_broken": item.trust_if_broken,
+        "stake": item.stake,
+        "renegotiate": timing(item.renegotiate),
+        "keep_late": timing(item.keep_late),
+    }
+
+
+def agenda_document(
+    items: Sequence[AgendaItem], as_of: datetime, until: datetime
+) -> dict[str, Any]:
+    """`marry agenda --json`: {"as_of", "until", "items": [...]}."""
+    return {
+        "as_of": format_utc(as_of),
+        "until": format_utc(until),
+        "items": [agenda_item_dict(item, as_of) for item in items],
+    }
+
+
+def agenda_table(items: Sequence[AgendaItem], console: Console) -> Table:
+    """`marry agenda` for people: what to deliver or renegotiate first, and what waiting costs.
+
+    `Now` and `+1d` are the customer's trust after acting now or a day later: delivering
+    an overdue promise, renegotiating one that is due soon.
+    """
+    from rich.text import Text
+
+    table = new_table(console, "ID", "Customer", "Promise", "Due", "Stake", "Act", "Now", "+1d")
+    table.columns[0].justify = "right"
+    for column in (0, 3, 4, 5, 6, 7):
+        table.columns[column].no_wrap = True
+    for item in items:
+        overdue = item.status is Status.OVERDUE
+        timing = item.keep_late if item.keep_late is not None else item.renegotiate
+        table.add_row(
+            str(item.promise.id),
+            Text(visible(item.customer)),
+            Text(visible(item.promise.text)),
+            Text(format_local(item.due), style="bold red" if overdue else ""),
+            f"{item.stake:.2f}",
+            "deliver" if item.keep_late is not None else "renegotiate",
+            f"{timing.trust_acting_now:.2f}",
+            f"{timing.trust_acting_later:.2f}",
+        )
+    return table
+
+
+def agenda_csv(items: Sequence[AgendaItem], as_of: datetime) -> str:
+    """`marry agenda --format csv`: one row per item."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(
+        ("id", "customer", "text", "status", "due", "stage", "trust", "stake",
+         "renegotiate_cost_now", "renegotiate_cost_later")
+    )  # fmt: skip
+    for item in items:
+        writer.writerow(
+            (
+                item.promise.id,
+                csv_cell(item.customer),
+                csv_cell(item.promise.text),
+                item.status.value,
+                format_utc(item.due),
+                item.stage.value,
+                item.trust,
+                item.stake,
+                item.renegotiate.cost_now,
+                item.renegotiate.cost_later,
+            )
+        )
+    return out.getvalue()
+
+
+OWNER_FIELDS = (
+    "owner", "customers", "promises", "open", "overdue", "kept", "kept_late", "broken",
+    "cancelled", "renegotiated", "on_time_rate", "on_time_low", "streak", "longest_streak",
+)  # fmt: skip
+
+
+def owner_dict(report: OwnerReport) -> dict[str, Any]:
+    """One owner of `report --by owner`."""
+    return {name: getattr(report, name) for name in OWNER_FIELDS}
+
+
+def owners_document(reports: Sequence[OwnerReport], as_of: datetime) -> dict[str, Any]:
+    """`marry report --by owner --json`: {"as_of", "owners": [...]}."""
+    return {"as_of": format_utc(as_of), "owners": [owner_dict(r) for r in reports]}
+
+
+def owners_csv(reports: Sequence[OwnerReport]) -> str:
+    """`marry report --by owner --format csv`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(OWNER_FIELDS)
+    for report in reports:
+        row = owner_dict(report)
+        row["owner"] = csv_cell(row["owner"])
+        writer.writerow("" if row[name] is None else row[name] for name in OWNER_FIELDS)
+    return out.getvalue()
+
+
+def owners_table(reports: Sequence[OwnerReport], console: Console) -> Table:
+    """`marry report --by owner` for people."""
+    from rich.text import Text
+
+    table = new_table(
+        console, "Owner", "Customers", "Promises", "On time", "Streak", "Open", "Overdue"
+    )
+    for column in (1, 2, 4, 5, 6):
+        table.columns[column].justify = "right"
+    for r in reports:
+        on_time = _percent(r.on_time_rate)
+        if r.on_time_low is not None:
+            on_time += f" ≥{_percent(r.on_time_low)}"
+        table.add_row(
+            Text(visible(r.owner)),
+            str(r.customers),
+            str(r.promises),
+            on_time,
+            f"{r.streak}/{r.longest_streak}",
+            str(r.open),
+            Text(str(r.overdue), style="bold red" if r.overdue else ""),
+        )
+    return table

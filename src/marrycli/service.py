@@ -29,12 +29,13 @@ from marrycli.domain import (
     customer_key,
     fold_name,
 )
-from marrycli.errors import BadInput, LedgerUnusable
+from marrycli.errors import BadInput, GateFailed, LedgerUnusable
 from marrycli.scoring import NextStage, next_stage, score_customer
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from marrycli.discipline import AgendaItem, Assessment, OwnerReport
     from marrycli.storage.ledger import Ledger
     from marrycli.storage.repo import CustomerEntry
     from marrycli.storage.transfer import ImportCounts
@@ -145,10 +146,11 @@ def parse_id(text: str) -> PromiseId:
 
 @dataclass(frozen=True, slots=True)
 class Recorded:
-    """A promise after a write, with a notice when nothing new was recorded."""
+    """A promise after a write, with a notice when nothing new was recorded, or a warning."""
 
     promise: Promise
     notice: str | None = None
+    warning: str | None = None  # the guard's, for a risky promise
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,8 +206,14 @@ def add_promise(
     tags: tuple[str, ...],
     ref: str | None,
     now: datetime,
+    guard: bool = True,
+    strict: bool = False,
 ) -> Recorded:
-    """Record a promise (or, for a ref already stored with the same customer and text, nothing)."""
+    """Record a promise (or, for a ref already stored with the same customer and text, nothing).
+
+    Unless `guard` is off, the promise is first weighed (`discipline.assess_promise`): a
+    risky one is recorded with a warning, or with `strict` refused (GateFailed, exit 1).
+    """
     made_at = made.instant if made is not None else now
     _not_in_future("--made", made_at, now)
     if due is not None and due.instant <= made_at:
@@ -224,6 +232,15 @@ def add_promise(
                     stored = repo.find_ref(conn, ref)
                     if stored is not None:
                         return _replay_add(conn, stored, ref, key, text)
+                warning = None
+                if guard:
+                    assessment = _assess(conn, customer, key, owner, size, value, made_at, due, now)
+                    if strict and assessment.refuse:
+                        raise GateFailed(
+                            f"refused (--strict): {assessment.warning} "
+                            "Renegotiate or split the promise, or record it with --force."
+                        )
+                    warning = assessment.warning
                 entry = repo.ensure_customer(conn, key, customer, to_micros(now))
                 promise_id = repo.insert_promise(
                     conn,
@@ -239,10 +256,39 @@ def add_promise(
                 )
                 if ref is not None and not repo.claim_ref(conn, ref, promise_id, None):
                     raise _RefRace
-                return Recorded(_load(conn, promise_id))
+                return Recorded(_load(conn, promise_id), warning=warning)
         except _RefRace:
             continue
     raise BadInput(f"--ref {ref} is being written by another process; try again")
+
+
+def _assess(
+    conn: Connection,
+    customer: str,
+    key: str,
+    owner: str,
+    size: Size,
+    value: Value,
+    made: datetime,
+    due: When | None,
+    now: datetime,
+) -> Assessment:
+    """The guard's view of a promise about to be made, from the ledger as it is."""
+    from marrycli import discipline
+    from marrycli.storage import repo
+
+    entry = repo.find_customer(conn, key)
+    return discipline.assess_promise(
+        customer=entry.name if entry is not None else customer,
+        customer_promises=repo.load_promises(conn, customer_id=entry.id) if entry else [],
+        owner=owner,
+        owner_promises=repo.load_promises(conn, owner=owner),
+        size=size,
+        value=value,
+        made=made,
+        due=due.instant if due is not None else None,
+        now=now,
+    )
 
 
 def _replay_add(conn: Connection, stored: Any, ref: str, key: str, text: str) -> Recorded:
@@ -425,6 +471,46 @@ def _current_status(promise: Promise) -> Status:
     return promise.state(FAR_FUTURE).status
 
 
+def _plan_outcome(
+    current: Promise, kind: EventKind, at: When | None, now: datetime
+) -> datetime | str:
+    """When a keep or break would be recorded, or a notice when it is a repeat (a no-op)."""
+    status = _current_status(current)
+    same = (kind is EventKind.KEPT and status in (Status.KEPT, Status.KEPT_LATE)) or (
+        kind is EventKind.BROKEN and status is Status.BROKEN
+    )
+    if same:
+        return f"promise {current.id} is already {status.value}; nothing added"
+    if status.resolved:
+        raise BadInput(
+            f"promise {current.id} is already {status.value}; "
+            f"if that was a mistake, run `marry undo {current.id}` first"
+        )
+    return _event_time(current, at, now)
+
+
+def _plan_renegotiation(current: Promise, due: When, at: When | None, now: datetime) -> datetime:
+    """When a renegotiation would be recorded; BadInput if it cannot be."""
+    state = current.state(FAR_FUTURE)
+    if state.status.resolved:
+        raise BadInput(
+            f"promise {current.id} is already {state.status.value}; "
+            "only an open promise can be renegotiated"
+        )
+    if state.due is None:
+        raise BadInput(
+            f"promise {current.id} has no due date to move; "
+            "a promise without a due date cannot be renegotiated"
+        )
+    moment = _event_time(current, at, now)
+    if due.instant <= moment:
+        raise BadInput(
+            f"the new --due {format_local(due.instant)} is not after the renegotiation "
+            f"({format_local(moment)}); give a later date"
+        )
+    return moment
+
+
 def record_outcome(
     ledger: Ledger,
     promise: PromiseId,
@@ -440,21 +526,10 @@ def record_outcome(
     assert kind in (EventKind.KEPT, EventKind.BROKEN)
 
     def decide(current: Promise) -> Recorded | dict[str, Any]:
-        status = _current_status(current)
-        same = (kind is EventKind.KEPT and status in (Status.KEPT, Status.KEPT_LATE)) or (
-            kind is EventKind.BROKEN and status is Status.BROKEN
-        )
-        if same:
-            return Recorded(
-                current, f"promise {current.id} is already {status.value}; nothing added"
-            )
-        if status.resolved:
-            raise BadInput(
-                f"promise {current.id} is already {status.value}; "
-                f"if that was a mistake, run `marry undo {current.id}` first"
-            )
-        moment = _event_time(current, at, now)
-        return _event_values(moment, now, note, owner)
+        planned = _plan_outcome(current, kind, at, now)
+        if isinstance(planned, str):
+            return Recorded(current, planned)
+        return _event_values(planned, now, note, owner)
 
     return _write_event(ledger, promise, kind, ref, decide)
 
@@ -473,28 +548,60 @@ def renegotiate(
     """Move the due date of an open promise."""
 
     def decide(current: Promise) -> dict[str, Any]:
-        state = current.state(FAR_FUTURE)
-        if state.status.resolved:
-            raise BadInput(
-                f"promise {current.id} is already {state.status.value}; "
-                "only an open promise can be renegotiated"
-            )
-        if state.due is None:
-            raise BadInput(
-                f"promise {current.id} has no due date to move; "
-                "a promise without a due date cannot be renegotiated"
-            )
-        moment = _event_time(current, at, now)
-        if due.instant <= moment:
-            raise BadInput(
-                f"the new --due {format_local(due.instant)} is not after the renegotiation "
-                f"({format_local(moment)}); give a later date"
-            )
-        values = _event_values(moment, now, note, owner)
+        values = _event_values(_plan_renegotiation(current, due, at, now), now, note, owner)
         values["due"] = to_micros(due.instant)
         return values
 
     return _write_event(ledger, promise, EventKind.RENEGOTIATED, ref, decide)
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A customer before and after a hypothetical event, both scored at its time."""
+
+    before: CustomerReport
+    after: CustomerReport
+    promise: Promise
+    notice: str | None  # set when the event would be a no-op
+
+
+def what_if(
+    ledger: Ledger,
+    promise: PromiseId,
+    kind: EventKind,
+    *,
+    at: When | None,
+    due: When | None,
+    now: datetime,
+) -> WhatIf:
+    """What recording a keep, break or renegotiation would do, without recording anything."""
+    from marrycli import discipline
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        promise_id = _resolve(conn, promise)
+        assert conn is not None
+        current = _load(conn, promise_id)
+        customer_id = repo.promise_customer_id(conn, promise_id)
+        promises = repo.load_promises(conn, customer_id=customer_id)
+    if kind is EventKind.RENEGOTIATED:
+        assert due is not None
+        planned: datetime | str = _plan_renegotiation(current, due, at, now)
+    else:
+        planned = _plan_outcome(current, kind, at, now)
+    if isinstance(planned, str):
+        moment = at.instant if at is not None else now
+        same = score_customer(current.customer, promises, moment)
+        return WhatIf(same, same, current, planned)
+    before, after = discipline.what_if(
+        current.customer,
+        promises,
+        promise_id,
+        kind,
+        planned,
+        due.instant if due is not None else None,
+    )
+    return WhatIf(before, after, current, None)
 
 
 def cancel(
@@ -691,6 +798,7 @@ class CustomerDetail:
     trend: float
     promises: list[Promise]
     next_stage: NextStage
+    budget: dict[Size, int]  # breaks of each size it can absorb before its stage drops
 
 
 def report(ledger: Ledger, *, as_of: datetime, trend: bool) -> list[ReportLine]:
@@ -724,12 +832,38 @@ def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> Custom
         promises = repo.load_promises(conn, customer_id=entry.id, made_until=to_micros(as_of))
     scored = score_customer(entry.name, promises, as_of)
     before = score_customer(entry.name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
+    from marrycli.discipline import error_budget
+
     return CustomerDetail(
         report=scored,
         trend=scored.trust - before.trust,
         promises=promises,
         next_stage=next_stage(scored, as_of),
+        budget=error_budget(entry.name, promises, as_of),
     )
+
+
+def owner_reports(ledger: Ledger, *, as_of: datetime) -> list[OwnerReport]:
+    """Every owner's record across customers, at `as_of`."""
+    from marrycli import discipline
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        promises = repo.load_promises(conn, made_until=to_micros(as_of)) if conn else []
+    return discipline.owner_reports(promises, as_of)
+
+
+def agenda(
+    ledger: Ledger, *, owner: str | None, until: datetime, now: datetime
+) -> list[AgendaItem]:
+    """Overdue promises, then those due by `until`, with what acting now or later costs."""
+    from marrycli import discipline
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        promises = repo.load_promises(conn, made_until=to_micros(now)) if conn else []
+    owner_key = customer_key(owner) if owner is not None else None
+    return discipline.agenda(promises, now, until, owner_key=owner_key)
 
 
 # -- the gate ----------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from marrycli.cli.common import (
     parse_when,
 )
 from marrycli.domain import EventKind, Promise, Size, Status, Value
+from marrycli.errors import BadInput
 
 promise_app = typer.Typer(
     help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
@@ -62,12 +63,20 @@ def _print_promise(promise: Promise, fmt: Format, events: bool = False) -> None:
             emit(render.promises_table([promise], at, console()))
 
 
+def render_visible(text: str) -> str:
+    from marrycli.render import visible
+
+    return visible(text)
+
+
 def _finish(recorded: object, fmt: Format, events: bool = False) -> None:
     from marrycli.service import Recorded
 
     assert isinstance(recorded, Recorded)
     if recorded.notice:
         notice(recorded.notice)
+    if recorded.warning:
+        notice(f"warning: {render_visible(recorded.warning)}")
     _print_promise(recorded.promise, fmt, events)
 
 
@@ -101,10 +110,26 @@ def add(
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for more.")] = None,
     ref: RefOption = None,
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            envvar="MARRY_STRICT",
+            help="Refuse a risky promise (exit 1, nothing recorded). Also MARRY_STRICT=1.",
+            show_envvar=False,
+        ),
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Record without weighing the promise first.")
+    ] = False,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
     """Record a promise made to a customer, and print it.
+
+    First it is weighed against the ledger: what breaking it would do to the customer,
+    how often promises of this size are kept on time, and what else falls due that
+    week. A risky promise gets a warning on stderr; with --strict it is refused.
 
     \b
     Examples:
@@ -114,6 +139,8 @@ def add(
     from marrycli import service
 
     fmt = output_format(fmt, json_)
+    if strict and force:
+        raise BadInput("--strict and --force contradict each other; give one")
     clock = now()
     recorded = service.add_promise(
         ledger(ctx),
@@ -129,6 +156,8 @@ def add(
         tags=service.validate_tags(tag or []),
         ref=service.validate_ref(ref),
         now=clock,
+        guard=not force,
+        strict=strict,
     )
     _finish(recorded, fmt)
 
@@ -383,3 +412,99 @@ def undo(
         now=now(),
     )
     _finish(recorded, fmt)
+
+
+def what_if(
+    ctx: typer.Context,
+    promise: IdArgument,
+    keep_: Annotated[bool, typer.Option("--keep", help="If it were kept.")] = False,
+    break_: Annotated[bool, typer.Option("--break", help="If it were broken.")] = False,
+    renegotiate_to: Annotated[
+        str | None,
+        typer.Option("--renegotiate", metavar="WHEN", help="If it were moved to this due date."),
+    ] = None,
+    at: Annotated[
+        str | None, typer.Option("--at", metavar="WHEN", help="When (default: now).")
+    ] = None,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """What keeping, breaking or renegotiating a promise would do; records nothing.
+
+    Trust, distrust and stage before and after, exactly as recording the event and
+    then `marry report --as-of` that moment would show them.
+
+    \b
+    Examples:
+      marry whatif 12 --break
+      marry whatif 12 --renegotiate 2026-12-18 --json
+    """
+    from marrycli import render, service
+    from marrycli.cli.common import console
+
+    fmt = output_format(fmt, json_, csv_ok=False)
+    chosen = [keep_, break_, renegotiate_to is not None]
+    if sum(chosen) != 1:
+        raise BadInput("give exactly one of --keep, --break or --renegotiate WHEN")
+    clock = now()
+    kind = EventKind.KEPT if keep_ else EventKind.BROKEN if break_ else EventKind.RENEGOTIATED
+    result = service.what_if(
+        ledger(ctx),
+        service.parse_id(promise),
+        kind,
+        at=parse_when("--at", at, end_of_day=False, at=clock),
+        due=parse_when("--renegotiate", renegotiate_to, end_of_day=True, at=clock),
+        now=clock,
+    )
+    if result.notice:
+        notice(f"{result.notice}: before and after are the same")
+    if fmt is Format.JSON:
+        emit_text(render.to_json(render.what_if_document(result.before, result.after)))
+    else:
+        emit(render.what_if_table(result.before, result.after, console()))
+
+
+def agenda(
+    ctx: typer.Context,
+    owner: Annotated[
+        str | None, typer.Option("--owner", help="Only this owner's promises.")
+    ] = None,
+    within: Annotated[
+        str,
+        typer.Option("--within", metavar="WHEN", help="Due by then (default: +7d)."),
+    ] = "+7d",
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """What to deliver or renegotiate first: overdue promises, then those due soon.
+
+    Each with what hangs on it (the customer's trust if kept minus if broken) and what
+    renegotiating now costs against waiting a day (a late renegotiation costs almost
+    as much as a break; delivering an overdue promise recovers part of it).
+
+    \b
+    Examples:
+      marry agenda
+      marry agenda --owner dana --within +14d --json
+    """
+    from marrycli import render, service
+    from marrycli.cli.common import console
+
+    fmt = output_format(fmt, json_)
+    clock = now()
+    until = parse_when("--within", within, end_of_day=True, at=clock)
+    assert until is not None
+    items = service.agenda(
+        ledger(ctx),
+        owner=service.validate_name("--owner", owner) if owner is not None else None,
+        until=until.instant,
+        now=clock,
+    )
+    if fmt is Format.JSON:
+        emit_text(render.to_json(render.agenda_document(items, clock, until.instant)))
+    elif fmt is Format.CSV:
+        emit_text(render.agenda_csv(items, clock))
+    elif not items:
+        notice("nothing is overdue or due soon")
+    else:
+        emit(render.agenda_table(items, console()))

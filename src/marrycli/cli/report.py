@@ -1,5 +1,6 @@
 """`marry report`: every customer's standing, or one customer in detail."""
 
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -18,6 +19,12 @@ from marrycli.cli.common import (
     parse_when,
 )
 from marrycli.domain import Stage
+from marrycli.errors import BadInput
+
+
+class By(StrEnum):
+    CUSTOMER = "customer"
+    OWNER = "owner"
 
 
 def report(
@@ -34,6 +41,10 @@ def report(
             "--as-of", metavar="WHEN", help="The report as it stood then (a bare day: its end)."
         ),
     ] = None,
+    by: Annotated[
+        By,
+        typer.Option("--by", case_sensitive=False, help="customer, or owner: each owner's record."),
+    ] = By.CUSTOMER,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
@@ -47,6 +58,7 @@ def report(
       marry report
       marry report --customer acme
       marry report --as-of 2026-06-30 --format csv > q2.csv
+      marry report --by owner
     """
     from marrycli import render, service
 
@@ -54,6 +66,19 @@ def report(
     clock = now()
     when = parse_when("--as-of", as_of, end_of_day=True, at=clock)
     moment = when.instant if when is not None else clock
+    if by is By.OWNER:
+        if customer is not None:
+            raise BadInput("--by owner reports every owner; leave out --customer")
+        owners = service.owner_reports(ledger(ctx), as_of=moment)
+        if fmt is Format.JSON:
+            emit_text(render.to_json(render.owners_document(owners, moment)))
+        elif fmt is Format.CSV:
+            emit_text(render.owners_csv(owners))
+        elif not owners:
+            notice("no promises yet")
+        else:
+            emit(render.owners_table(owners, console()))
+        return
     if customer is not None:
         name = service.validate_name("--customer", customer)
         detail = service.report_customer(ledger(ctx), name, as_of=moment)
@@ -112,7 +137,7 @@ def check(
       marry check --customer acme --min-keep-rate 0.9 --max-overdue 0 --json
     """
     from marrycli import render, service
-    from marrycli.errors import BadInput, GateFailed
+    from marrycli.errors import GateFailed
 
     fmt = output_format(fmt, json_, csv_ok=False)
     if min_stage is None and min_keep_rate is None and max_overdue is None:

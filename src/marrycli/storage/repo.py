@@ -202,8 +202,10 @@ def load_promises(
     ids: Sequence[int] | None = None,
     customer_id: int | None = None,
     made_until: int | None = None,
+    owner: str | None = None,
 ) -> list[Promise]:
-    """Promises with their events and refs, in id order; filtered by ids, customer or made."""
+    """Promises with their events and refs, in id order; filtered by ids, customer, made or
+    owner (case-insensitively; callers match owners by key)."""
     entry = _customer.alias("entry")
     root = _customer.alias("root")
     root_id = func.coalesce(entry.c.merged_into, entry.c.id)
@@ -231,6 +233,8 @@ def load_promises(
         conditions.append(root_id == customer_id)
     if made_until is not None:
         conditions.append(_promise.c.made <= made_until)
+    if owner is not None:
+        conditions.append(func.lower(_promise.c.owner) == owner.lower())
     if conditions:
         query = query.where(and_(*conditions))
     rows = conn.execute(query).all()
