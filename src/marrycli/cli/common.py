@@ -110,9 +110,13 @@ def console(stderr: bool = False) -> Console:
     if stderr not in _consoles:
         from rich.console import Console
 
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:
+                # Rich would exit 1 (our "a gate said no"); let the one handler end quietly.
+                raise BrokenPipeError
+
         stream = sys.stderr if stderr else sys.stdout
-        # Off a terminal Rich would wrap at 80 columns; COLUMNS still wins when set.
-        _consoles[stderr] = Console(
+        _consoles[stderr] = _Console(
             file=stream, highlight=False, emoji=False, markup=False, soft_wrap=False
         )
     return _consoles[stderr]

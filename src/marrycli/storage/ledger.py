@@ -170,19 +170,29 @@ class Ledger:
                         f"cannot create the folder for the ledger {path}: {error.strerror}"
                     ) from None
         with self._connect() as conn:
-            self._begin_sql = "BEGIN"
-            with conn.begin():
-                version = self._version(conn)
-            if version is None and not create:
-                return False
-            if version is None or version < schema_version():
+            for attempt in range(3):
+                self._begin_sql = "BEGIN"
+                with conn.begin():
+                    version = self._version(conn)
+                if version is None and not create:
+                    return False
+                if version is not None and version >= schema_version():
+                    return True
                 if version is not None and not self.is_sqlite:
                     raise LedgerUnusable(
                         f"the ledger at {self.location.display} has schema version {version}; "
                         f"this marry needs {schema_version()}: run `marry db upgrade` "
                         "(check first that every client of this ledger is up to date)"
                     )
-                self._create_or_upgrade(conn)
+                try:
+                    self._create_or_upgrade(conn)
+                    return True
+                except (exc.IntegrityError, exc.ProgrammingError):
+                    # PostgreSQL: another client created the ledger while this one waited
+                    # for the lock, unseen by this transaction's catalog cache. A new
+                    # transaction sees it.
+                    if self.is_sqlite or attempt == 2:
+                        raise
         return True
 
     def upgrade(self) -> tuple[int, int]:
