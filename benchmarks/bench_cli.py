@@ -105,6 +105,14 @@ def main() -> None:
 
     marry = marry_executable()
     python = sys.executable
+    # An installed marry has its bytecode compiled (pip does it at install time); an
+    # editable checkout may not, and with PYTHONDONTWRITEBYTECODE every run would compile
+    # marry's modules again. Compile them, as the dependencies are.
+    import compileall
+
+    import marrycli
+
+    compileall.compile_dir(Path(marrycli.__file__).parent, quiet=1)
     with tempfile.TemporaryDirectory(prefix="marry-bench-") as folder:
         tmp = Path(folder)
         env = {

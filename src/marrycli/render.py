@@ -127,6 +127,17 @@ def event_dict(event: Event) -> dict[str, Any]:
     }
 
 
+def promise_line(promise: Promise, as_of: datetime) -> str:
+    """A write's confirmation: the promise in one line of plain text (no Rich needed)."""
+    state = promise.state(as_of)
+    due = f"due {format_local(state.due)}" if state.due is not None else "no due date"
+    return (
+        f"{promise.id} {visible(promise.customer)}: {visible(promise.text)} "
+        f"({due}; {promise.size.value}; value {promise.value.value}; "
+        f"owner {visible(promise.owner)}) {state.status.value.replace('_', ' ')}"
+    )
+
+
 PROMISE_CSV_FIELDS = (
     "id", "customer", "text", "made", "due", "size", "value", "owner", "tags", "ref",
     "status", "resolved", "renegotiations",

@@ -2,7 +2,6 @@
 
 import os
 import sys
-import traceback
 from typing import Annotated, Any
 
 import typer
@@ -36,6 +35,8 @@ class MarryGroup(TyperGroup):
             if isinstance(error, _CLICK_EXCEPTION):
                 raise  # usage errors: Typer prints them with the usage line (exit 2)
             if ctx.params.get("debug"):
+                import traceback
+
                 traceback.print_exc()
             detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
             notice(f"internal error ({detail}); this is a bug: rerun with --debug and report it")

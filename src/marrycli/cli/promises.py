@@ -47,6 +47,7 @@ class StatusFilter(StrEnum):
 
 
 def _print_promise(promise: Promise, fmt: Format, events: bool = False) -> None:
+    """A promise after a write (one line) or for `promise show` (its fields and events)."""
     from marrycli import render
 
     at = now()
@@ -54,13 +55,12 @@ def _print_promise(promise: Promise, fmt: Format, events: bool = False) -> None:
         emit_text(render.to_json(render.promise_dict(promise, at, events=events)))
     elif fmt is Format.CSV:
         emit_text(render.promises_csv([promise], at))
-    else:
+    elif events:
         from marrycli.cli.common import console
 
-        if events:
-            emit(*render.promise_detail(promise, at, console()))
-        else:
-            emit(render.promises_table([promise], at, console()))
+        emit(*render.promise_detail(promise, at, console()))
+    else:
+        emit_text(render.promise_line(promise, at))
 
 
 def render_visible(text: str) -> str:
