@@ -43,6 +43,12 @@ RefOption = Annotated[
         help="Idempotency key: a retry with the same key records nothing new.",
     ),
 ]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of", metavar="WHEN", help="The ledger as it stood then (a bare day: its end)."
+    ),
+]
 NoteOption = Annotated[str | None, typer.Option("--note", help="Why, in a few words.")]
 AtOption = Annotated[
     str | None,
@@ -74,6 +80,12 @@ def parse_when(option: str, text: str | None, *, end_of_day: bool, at: datetime)
         return parse(text, now=at, end_of_day=end_of_day)
     except BadInput as error:
         raise BadInput(f"{option}: {error.message}") from None
+
+
+def as_of_moment(text: str | None, clock: datetime) -> datetime:
+    """The moment of an --as-of option (a bare day: its end), or now."""
+    when = parse_when("--as-of", text, end_of_day=True, at=clock)
+    return when.instant if when is not None else clock
 
 
 def ledger(ctx: typer.Context) -> Ledger:

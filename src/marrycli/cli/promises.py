@@ -6,12 +6,14 @@ from typing import Annotated
 import typer
 
 from marrycli.cli.common import (
+    AsOfOption,
     AtOption,
     Format,
     FormatOption,
     JsonOption,
     NoteOption,
     RefOption,
+    as_of_moment,
     emit,
     emit_text,
     ledger,
@@ -181,12 +183,7 @@ def list_(
         str | None, typer.Option("--owner", help="Only this owner's promises.")
     ] = None,
     tag: Annotated[str | None, typer.Option("--tag", help="Only promises with this tag.")] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", metavar="WHEN", help="The ledger as it stood then (a bare day: its end)."
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
@@ -201,8 +198,7 @@ def list_(
 
     fmt = output_format(fmt, json_)
     clock = now()
-    when = parse_when("--as-of", as_of, end_of_day=True, at=clock)
-    moment = when.instant if when is not None else clock
+    moment = as_of_moment(as_of, clock)
     if status is None:
         statuses: list[Status] | None = [Status.OPEN, Status.OVERDUE]
     elif status is StatusFilter.ALL:

@@ -6,9 +6,11 @@ from typing import Annotated
 import typer
 
 from marrycli.cli.common import (
+    AsOfOption,
     Format,
     FormatOption,
     JsonOption,
+    as_of_moment,
     console,
     emit,
     emit_text,
@@ -16,7 +18,6 @@ from marrycli.cli.common import (
     notice,
     now,
     output_format,
-    parse_when,
 )
 from marrycli.domain import Stage
 from marrycli.errors import BadInput
@@ -35,12 +36,7 @@ def report(
             "--customer", "-c", help="One customer in detail: why it stands where it does."
         ),
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", metavar="WHEN", help="The report as it stood then (a bare day: its end)."
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
     by: Annotated[
         By,
         typer.Option("--by", case_sensitive=False, help="customer, or owner: each owner's record."),
@@ -64,8 +60,7 @@ def report(
 
     fmt = output_format(fmt, json_, csv_ok=customer is None)
     clock = now()
-    when = parse_when("--as-of", as_of, end_of_day=True, at=clock)
-    moment = when.instant if when is not None else clock
+    moment = as_of_moment(as_of, clock)
     if by is By.OWNER:
         if customer is not None:
             raise BadInput("--by owner reports every owner; leave out --customer")
@@ -120,10 +115,7 @@ def check(
         int | None,
         typer.Option("--max-overdue", metavar="N", help="The most overdue promises each may have."),
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option("--as-of", metavar="WHEN", help="Check the ledger as it stood then."),
-    ] = None,
+    as_of: AsOfOption = None,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
@@ -147,14 +139,14 @@ def check(
     if max_overdue is not None and max_overdue < 0:
         raise BadInput(f"--max-overdue {max_overdue} is negative; give 0 or more")
     clock = now()
-    when = parse_when("--as-of", as_of, end_of_day=True, at=clock)
+    moment = as_of_moment(as_of, clock)
     names = [service.validate_name("--customer", name) for name in customer or []]
     gates = service.Gates(min_stage, min_keep_rate, max_overdue)
     checked, findings = service.check(
         ledger(ctx),
         customers=names,
         gates=gates,
-        as_of=when.instant if when is not None else clock,
+        as_of=moment,
     )
     if fmt is Format.JSON:
         emit_text(render.to_json(render.check_document(findings)))
