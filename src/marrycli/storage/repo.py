@@ -234,7 +234,8 @@ def load_promises(
     if made_until is not None:
         conditions.append(_promise.c.made <= made_until)
     if owner is not None:
-        conditions.append(func.lower(_promise.c.owner) == owner.lower())
+        # The database's own lower() on both sides: the same folding, whatever it covers.
+        conditions.append(func.lower(_promise.c.owner) == func.lower(owner))
     if conditions:
         query = query.where(and_(*conditions))
     rows = conn.execute(query).all()
