@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import getpass
 import os
-import unicodedata
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -52,12 +52,16 @@ REF_MAX = 200
 # -- validation (no ledger needed) --------------------------------------------------
 
 
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
+
+
 def _check_characters(what: str, value: str) -> None:
-    for char in value:
-        if unicodedata.category(char) == "Cc":
-            raise BadInput(
-                f"{what} contains a control character (U+{ord(char):04X}); remove it and try again"
-            )
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise BadInput(
+            f"{what} contains a control character (U+{ord(found.group()):04X}); "
+            "remove it and try again"
+        )
 
 
 def validate_text(what: str, value: str, limit: int = TEXT_MAX) -> str:

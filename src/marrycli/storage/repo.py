@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, bindparam, func, select, update
 
 from marrycli.dates import from_micros
 from marrycli.domain import Event, EventKind, Promise, Size, Value
@@ -64,16 +64,23 @@ def _insert(conn: Connection, table: Any) -> Any:
 # -- customers ----------------------------------------------------------------
 
 
-def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
-    """The customer a key leads to (through a merge), or None."""
+def _find_customer_query() -> Any:
     entry = _customer.alias("entry")
     root = _customer.alias("root")
-    row = conn.execute(
+    return (
         select(root.c.id, root.c.name, entry.c.id)
         .select_from(entry)
         .join(root, root.c.id == func.coalesce(entry.c.merged_into, entry.c.id))
-        .where(entry.c.key == key)
-    ).first()
+        .where(entry.c.key == bindparam("key"))
+    )
+
+
+_FIND_CUSTOMER = _find_customer_query()  # built once: an import looks up thousands
+
+
+def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
+    """The customer a key leads to (through a merge), or None."""
+    row = conn.execute(_FIND_CUSTOMER, {"key": key}).first()
     return CustomerEntry(row[0], row[1], row[2]) if row else None
 
 
@@ -156,6 +163,19 @@ def insert_promise(conn: Connection, **values: Any) -> int:
 def insert_event(conn: Connection, **values: Any) -> int:
     """Append an event; returns its id."""
     return int(conn.execute(_event.insert().values(**values).returning(_event.c.id)).scalar_one())
+
+
+def reserve_ids(conn: Connection, table: Any, count: int) -> list[int]:
+    """`count` new ids for a bulk insert: from the table's sequence on PostgreSQL; on SQLite,
+    which holds the write lock for the whole transaction, the next ones after the highest."""
+    if count == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        series = func.generate_series(1, count).table_valued("n")
+        return list(conn.execute(select(func.nextval(sequence)).select_from(series)).scalars())
+    highest = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(highest + 1, highest + 1 + count))
 
 
 def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, select, text, update
 
 from marrycli.dates import format_utc, from_micros, to_micros
-from marrycli.domain import EventKind, customer_key
+from marrycli.domain import customer_key
 from marrycli.errors import BadInput
 from marrycli.storage import repo
 from marrycli.transfer import ImportChange, ImportCustomer, ImportPromise, Record
@@ -222,8 +222,8 @@ class Importer:
             self.conn.execute(
                 _change.insert().values(
                     kind=change.kind,
-                    customer_id=self._root(change.customer),
-                    into_id=self._root(change.into) if change.into is not None else None,
+                    customer_id=self._entry(change.customer),
+                    into_id=self._entry(change.into) if change.into is not None else None,
                     old_name=change.old_name,
                     new_name=change.new_name,
                     owner=change.owner,
@@ -234,6 +234,7 @@ class Importer:
     # -- promises --
 
     def _flush(self) -> None:
+        """Write the pending promises with their events and refs: three executemany calls."""
         if not self.pending:
             return
         chunk = self._new_promises(self.pending)
@@ -242,68 +243,62 @@ class Importer:
         if not chunk:
             return
         conn = self.conn
-        ids = (
-            conn.execute(
-                _promise.insert().returning(_promise.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "customer_id": self._entry(p.customer),
-                        "text": p.text,
-                        "made": to_micros(p.made),
-                        "due": to_micros(p.due) if p.due is not None else None,
-                        "size": p.size.value,
-                        "value": p.value.value,
-                        "owner": p.owner,
-                        "tags": json.dumps(list(p.tags), ensure_ascii=False),
-                        "recorded": to_micros(p.recorded),
-                    }
-                    for p in chunk
-                ],
+        promise_ids = repo.reserve_ids(conn, _promise, len(chunk))
+        events = [
+            (event, new_id)
+            for promise, new_id in zip(chunk, promise_ids, strict=True)
+            for event in promise.events
+        ]
+        event_ids = repo.reserve_ids(conn, _event, len(events))
+        # A void names an earlier event of its own promise, by the file's id: map as we go.
+        by_file_id: dict[int, int] = {}
+        event_rows = []
+        refs = [
+            {"ref": p.ref, "promise_id": new_id, "event_id": None}
+            for p, new_id in zip(chunk, promise_ids, strict=True)
+            if p.ref is not None
+        ]
+        for (event, promise_id), event_id in zip(events, event_ids, strict=True):
+            event_rows.append(
+                {
+                    "id": event_id,
+                    "promise_id": promise_id,
+                    "kind": event.kind.value,
+                    "at": to_micros(event.at),
+                    "due": to_micros(event.due) if event.due is not None else None,
+                    "note": event.note,
+                    "owner": event.owner,
+                    "voids": by_file_id[event.voids] if event.voids is not None else None,
+                    "recorded": to_micros(event.recorded),
+                }
             )
-            .scalars()
-            .all()
+            by_file_id[event.id] = event_id
+            if event.ref is not None:
+                refs.append({"ref": event.ref, "promise_id": promise_id, "event_id": event_id})
+        conn.execute(
+            _promise.insert(),
+            [
+                {
+                    "id": new_id,
+                    "customer_id": self._entry(p.customer),
+                    "text": p.text,
+                    "made": to_micros(p.made),
+                    "due": to_micros(p.due) if p.due is not None else None,
+                    "size": p.size.value,
+                    "value": p.value.value,
+                    "owner": p.owner,
+                    "tags": json.dumps(list(p.tags), ensure_ascii=False),
+                    "recorded": to_micros(p.recorded),
+                }
+                for p, new_id in zip(chunk, promise_ids, strict=True)
+            ],
         )
-        self.counts.promises += len(ids)
-        refs: list[dict[str, Any]] = []
-        event_ids: dict[int, int] = {}
-        for voids in (False, True):  # voids after the events they cancel
-            rows = []
-            owners = []
-            for promise, new_id in zip(chunk, ids, strict=True):
-                if promise.ref is not None and not voids:
-                    refs.append({"ref": promise.ref, "promise_id": new_id, "event_id": None})
-                for event in promise.events:
-                    if (event.kind is EventKind.VOID) is not voids:
-                        continue
-                    owners.append((event, new_id))
-                    rows.append(
-                        {
-                            "promise_id": new_id,
-                            "kind": event.kind.value,
-                            "at": to_micros(event.at),
-                            "due": to_micros(event.due) if event.due is not None else None,
-                            "note": event.note,
-                            "owner": event.owner,
-                            "voids": event_ids[event.voids] if event.voids is not None else None,
-                            "recorded": to_micros(event.recorded),
-                        }
-                    )
-            if not rows:
-                continue
-            new_events = (
-                conn.execute(
-                    _event.insert().returning(_event.c.id, sort_by_parameter_order=True), rows
-                )
-                .scalars()
-                .all()
-            )
-            self.counts.events += len(new_events)
-            for (event, promise_id), event_id in zip(owners, new_events, strict=True):
-                event_ids[event.id] = event_id
-                if event.ref is not None:
-                    refs.append({"ref": event.ref, "promise_id": promise_id, "event_id": event_id})
+        if event_rows:  # in file order, so a promise's events keep their order
+            conn.execute(_event.insert(), event_rows)
         if refs:
             conn.execute(_ref.insert(), refs)
+        self.counts.promises += len(chunk)
+        self.counts.events += len(events)
 
     def _new_promises(self, promises: list[ImportPromise]) -> list[ImportPromise]:
         """The promises not in the ledger yet; BadInput for a ref used there for something else."""
