@@ -324,8 +324,9 @@ def _load(conn: Connection, promise_id: int) -> Promise:
     return found[0]
 
 
-def _resolve(conn: Connection | None, promise: PromiseId) -> int:
-    """The number of the promise an ID names; BadInput if unknown."""
+def _resolve(conn: Connection | None, promise: PromiseId) -> tuple[Connection, int]:
+    """The ledger's connection and the number of the promise an ID names, its row locked;
+    BadInput if unknown (also when the ledger does not exist: `conn` is None)."""
     from marrycli.storage import repo
 
     if promise.number is not None:
@@ -333,29 +334,25 @@ def _resolve(conn: Connection | None, promise: PromiseId) -> int:
             raise BadInput(
                 f"there is no promise {promise.number}; see `marry promise list --status all`"
             )
-        return promise.number
+        return conn, promise.number
     assert promise.ref is not None
     stored = repo.find_ref(conn, promise.ref) if conn is not None else None
-    if stored is None:
+    if conn is None or stored is None:
         raise BadInput(f"no promise was added with --ref {promise.ref}")
     if stored.event_id is not None:
         raise BadInput(
             f"ref:{promise.ref} names {_describe_ref(stored)}, not a promise; "
             f"use {stored.promise_id}"
         )
-    repo.lock_promise(conn, stored.promise_id)  # type: ignore[arg-type]
-    return stored.promise_id
+    repo.lock_promise(conn, stored.promise_id)
+    return conn, stored.promise_id
 
 
 def show_promise(ledger: Ledger, promise: PromiseId) -> Promise:
     """One promise with all of its events."""
-    with ledger.read() as conn:
-        return _load(conn, _resolve(conn, promise)) if conn is not None else _unknown(promise)
-
-
-def _unknown(promise: PromiseId) -> Promise:
-    _resolve(None, promise)
-    raise AssertionError("unreachable")
+    with ledger.read() as maybe:
+        conn, promise_id = _resolve(maybe, promise)
+        return _load(conn, promise_id)
 
 
 def list_promises(
@@ -440,11 +437,11 @@ def _write_event(
 
     for _attempt in range(3):
         try:
-            with ledger.write(create=False) as conn:
-                promise_id = _resolve(conn, promise)
-                current = _load(conn, promise_id)  # type: ignore[arg-type]
+            with ledger.write(create=False) as maybe:
+                conn, promise_id = _resolve(maybe, promise)
+                current = _load(conn, promise_id)
                 if ref is not None:
-                    stored = repo.find_ref(conn, ref)  # type: ignore[arg-type]
+                    stored = repo.find_ref(conn, ref)
                     if stored is not None:
                         if stored.promise_id == promise_id and stored.event_kind == kind.value:
                             return Recorded(
@@ -458,14 +455,11 @@ def _write_event(
                 if isinstance(decision, Recorded):
                     return decision
                 event_id = repo.insert_event(
-                    conn,  # type: ignore[arg-type]
-                    promise_id=promise_id,
-                    kind=kind.value,
-                    **decision,
+                    conn, promise_id=promise_id, kind=kind.value, **decision
                 )
-                if ref is not None and not repo.claim_ref(conn, ref, promise_id, event_id):  # type: ignore[arg-type]
+                if ref is not None and not repo.claim_ref(conn, ref, promise_id, event_id):
                     raise _RefRace
-                return Recorded(_load(conn, promise_id))  # type: ignore[arg-type]
+                return Recorded(_load(conn, promise_id))
         except _RefRace:
             continue
     raise BadInput(f"--ref {ref} is being written by another process; try again")
@@ -582,9 +576,8 @@ def what_if(
     from marrycli import discipline
     from marrycli.storage import repo
 
-    with ledger.read() as conn:
-        promise_id = _resolve(conn, promise)
-        assert conn is not None
+    with ledger.read() as maybe:
+        conn, promise_id = _resolve(maybe, promise)
         current = _load(conn, promise_id)
         customer_id = repo.promise_customer_id(conn, promise_id)
         promises = repo.load_promises(conn, customer_id=customer_id)
