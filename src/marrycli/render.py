@@ -64,6 +64,24 @@ def csv_cell(text: str) -> str:
     return "'" + text if text.startswith(_CSV_RISKY) else text
 
 
+def to_csv(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
+    """CSV with a header: None as an empty cell, lists joined with `;`, text neutralised."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow(_csv_value(row[name]) for name in fields)
+    return out.getvalue()
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        value = ";".join(value)
+    return csv_cell(value) if isinstance(value, str) else value
+
+
 def to_json(document: Any) -> str:
     """JSON for scripts: lossless; format characters escaped so a terminal shows them safely."""
     dumped = json.dumps(document, ensure_ascii=False, indent=2)
@@ -146,17 +164,7 @@ PROMISE_CSV_FIELDS = (
 
 def promises_csv(promises: Iterable[Promise], as_of: datetime) -> str:
     """One row per promise, the JSON fields as columns; tags joined with `;`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(PROMISE_CSV_FIELDS)
-    for promise in promises:
-        row = promise_dict(promise, as_of)
-        row["tags"] = ";".join(row["tags"])
-        writer.writerow(
-            csv_cell(value) if isinstance(value, str) else ("" if value is None else value)
-            for value in (row[field] for field in PROMISE_CSV_FIELDS)
-        )
-    return out.getvalue()
+    return to_csv(PROMISE_CSV_FIELDS, (promise_dict(p, as_of) for p in promises))
 
 
 _STATUS_STYLE = {
@@ -265,13 +273,8 @@ def customer_dict(summary: CustomerSummary) -> dict[str, Any]:
 
 def customers_csv(summaries: Iterable[CustomerSummary]) -> str:
     """`customer list` as CSV."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("customer", "promises", "open", "overdue", "merged"))
-    for s in summaries:
-        merged = ";".join(s.merged)
-        writer.writerow((csv_cell(s.customer), s.promises, s.open, s.overdue, csv_cell(merged)))
-    return out.getvalue()
+    fields = ("customer", "promises", "open", "overdue", "merged")
+    return to_csv(fields, (customer_dict(summary) for summary in summaries))
 
 
 def customers_table(summaries: Sequence[CustomerSummary], console: Console) -> Table:
@@ -358,26 +361,10 @@ FALLING = -0.05  # a trust trend at or below this needs attention
 
 def customer_report_dict(report: CustomerReport) -> dict[str, Any]:
     """SPEC §2's CUSTOMER object (numbers unrounded)."""
-    return {
-        "customer": report.customer,
-        "promises": report.promises,
-        "open": report.open,
-        "overdue": report.overdue,
-        "kept": report.kept,
-        "kept_late": report.kept_late,
-        "broken": report.broken,
-        "cancelled": report.cancelled,
-        "renegotiated": report.renegotiated,
-        "keep_rate": report.keep_rate,
-        "keep_rate_low": report.keep_rate_low,
-        "streak": report.streak,
-        "longest_streak": report.longest_streak,
-        "trust": report.trust,
-        "distrust": report.distrust,
-        "uncertainty": report.uncertainty,
-        "stage": report.stage.value,
-        "since": _time(report.since),
-    }
+    document = {name: getattr(report, name) for name in CUSTOMER_FIELDS}
+    document["stage"] = report.stage.value
+    document["since"] = _time(report.since)
+    return document
 
 
 def report_document(reports: Iterable[CustomerReport], as_of: datetime) -> dict[str, Any]:
@@ -390,16 +377,7 @@ def report_document(reports: Iterable[CustomerReport], as_of: datetime) -> dict[
 
 def report_csv(reports: Iterable[CustomerReport]) -> str:
     """`marry report --format csv`: one row per customer, the CUSTOMER fields as columns."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CUSTOMER_FIELDS)
-    for report in reports:
-        row = customer_report_dict(report)
-        writer.writerow(
-            csv_cell(value) if isinstance(value, str) else ("" if value is None else value)
-            for value in (row[name] for name in CUSTOMER_FIELDS)
-        )
-    return out.getvalue()
+    return to_csv(CUSTOMER_FIELDS, (customer_report_dict(r) for r in reports))
 
 
 def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[str, Any]:
@@ -768,30 +746,32 @@ def agenda_table(items: Sequence[AgendaItem], console: Console) -> Table:
     return table
 
 
+AGENDA_CSV_FIELDS = (
+    "id", "customer", "text", "status", "due", "stage", "trust", "stake",
+    "renegotiate_cost_now", "renegotiate_cost_later",
+)  # fmt: skip
+
+
 def agenda_csv(items: Sequence[AgendaItem], as_of: datetime) -> str:
     """`marry agenda --format csv`: one row per item."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(
-        ("id", "customer", "text", "status", "due", "stage", "trust", "stake",
-         "renegotiate_cost_now", "renegotiate_cost_later")
-    )  # fmt: skip
-    for item in items:
-        writer.writerow(
-            (
-                item.promise.id,
-                csv_cell(item.customer),
-                csv_cell(item.promise.text),
-                item.status.value,
-                format_utc(item.due),
-                item.stage.value,
-                item.trust,
-                item.stake,
-                item.renegotiate.cost_now,
-                item.renegotiate.cost_later,
-            )
-        )
-    return out.getvalue()
+    return to_csv(
+        AGENDA_CSV_FIELDS,
+        (
+            {
+                "id": item.promise.id,
+                "customer": item.customer,
+                "text": item.promise.text,
+                "status": item.status.value,
+                "due": format_utc(item.due),
+                "stage": item.stage.value,
+                "trust": item.trust,
+                "stake": item.stake,
+                "renegotiate_cost_now": item.renegotiate.cost_now,
+                "renegotiate_cost_later": item.renegotiate.cost_later,
+            }
+            for item in items
+        ),
+    )
 
 
 OWNER_FIELDS = (
@@ -812,14 +792,7 @@ def owners_document(reports: Sequence[OwnerReport], as_of: datetime) -> dict[str
 
 def owners_csv(reports: Sequence[OwnerReport]) -> str:
     """`marry report --by owner --format csv`."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(OWNER_FIELDS)
-    for report in reports:
-        row = owner_dict(report)
-        row["owner"] = csv_cell(row["owner"])
-        writer.writerow("" if row[name] is None else row[name] for name in OWNER_FIELDS)
-    return out.getvalue()
+    return to_csv(OWNER_FIELDS, (owner_dict(r) for r in reports))
 
 
 def owners_table(reports: Sequence[OwnerReport], console: Console) -> Table:
