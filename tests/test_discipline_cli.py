@@ -8,13 +8,8 @@ import pytest
 
 from ledgers import day, every, ledger
 from marrycli.dates import format_utc
+from test_report import CUSTOMER_FIELDS as CUSTOMER_KEYS
 from test_report import build
-
-CUSTOMER_KEYS = {
-    "customer", "promises", "open", "overdue", "kept", "kept_late", "broken", "cancelled",
-    "renegotiated", "keep_rate", "keep_rate_low", "streak", "longest_streak", "trust",
-    "distrust", "uncertainty", "stage", "since",
-}  # fmt: skip
 
 
 def at(days: float) -> str:
