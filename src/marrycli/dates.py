@@ -17,7 +17,10 @@ from zoneinfo import ZoneInfo
 from marrycli.errors import BadInput
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
     "When",
+    "in_range",
     "format_local",
     "format_utc",
     "from_micros",
@@ -27,6 +30,13 @@ __all__ = [
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+# Every time the ledger holds lies in [EARLIEST, LATEST): far enough inside datetime's range
+# that any zone can show it and the model's arithmetic (a day's end, trends, what-ifs, a
+# year of tenure) never leaves it. The CLI, import and `db check` all use this one rule.
+EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+RANGE_WORDS = "supported dates are from 1000-01-01 to 8999-12-31"
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 _FORMS = (
@@ -291,6 +301,11 @@ def _zone_from_path(path: str) -> ZoneInfo | None:
             return ZoneInfo.from_file(file, key=path)
     except (KeyError, ValueError, OSError):
         return None
+
+
+def in_range(moment: datetime) -> bool:
+    """True if an aware `moment` lies in [EARLIEST, LATEST), the times a ledger may hold."""
+    return EARLIEST <= moment < LATEST
 
 
 # --- rendering and storage ---------------------------------------------------------------
