@@ -313,3 +313,57 @@ def test_ci_file_marry_commands_parse(path: Path, db: Path) -> None:
 def test_github_workflow_takes_the_ledger_from_a_secret() -> None:
     text = (EXAMPLES / "github-actions.yml").read_text()
     assert "MARRY_DB: ${{ secrets.MARRY_DB }}" in text
+
+
+# --- the CI files, run as their shell would ------------------------------------------------
+
+ROOT = EXAMPLES.parent
+
+
+def _shell_lines(text: str) -> list[str]:
+    """The install and `marry` lines of a CI file, as its shell would run them."""
+    lines = []
+    for line in text.splitlines():
+        line = re.sub(r"^\s*(-\s+)?(run:\s*)?", "", line)
+        if line.startswith(("marry ", "python -m pip install ")):
+            lines.append(line)
+    return lines
+
+
+@pytest.fixture(scope="module")
+def ci_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A fresh virtual environment that sees this one's dependencies (no downloads of them)."""
+    venv = tmp_path_factory.mktemp("ci") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
+    site = next((venv / "lib").glob("python*/site-packages"))
+    here = [p for p in sys.path if p.endswith("site-packages")]
+    (site / "_marry_test_dependencies.pth").write_text("\n".join(here) + "\n")
+    return venv
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", CI_FILES, ids=lambda p: p.name)
+def test_ci_file_installs_marry_and_runs_its_marry_lines(
+    path: Path, ci_venv: Path, db: Path
+) -> None:
+    lines = _shell_lines(path.read_text())
+    assert any("pip install" in line for line in lines), f"{path.name} installs nothing"
+    script_text = "set -euo pipefail\n" + "\n".join(lines) + "\n"
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
+    env.update(
+        PATH=os.pathsep.join([str(ci_venv / "bin"), "/usr/bin", "/bin"]),
+        MARRY_DB=str(db),
+        MARRY_USER="tester",
+        NO_COLOR="1",
+        PIP_DISABLE_PIP_VERSION_CHECK="1",
+    )
+    unset = _run(["bash", "-c", script_text], env)
+    assert unset.exit_code != 0 and "set the MARRY_PACKAGE variable" in unset.stderr, unset
+
+    installed = _run(["bash", "-c", script_text], {**env, "MARRY_PACKAGE": str(ROOT)})
+    assert installed.exit_code == 0, installed
+    marry = ci_venv / "bin" / "marry"
+    assert marry.exists(), "the install line installed no marry command"
+    version = _run([str(marry), "--version"], env)
+    assert version.exit_code == 0 and version.stdout.startswith("marry "), version
+    assert not db.exists()  # the gate on an empty ledger passes and creates nothing
