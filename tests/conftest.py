@@ -137,8 +137,29 @@ def postgres_base() -> Iterator[str]:
     try:
         psycopg.connect(plain, connect_timeout=5).close()
     except psycopg.OperationalError as error:
-        pytest.fail(f"MARRY_TEST_POSTGRES_URL is set but the server is unreachable: {error}")
+        if "does not exist" not in str(error) or not _create_database(plain):
+            pytest.fail(f"MARRY_TEST_POSTGRES_URL is set but the server is unreachable: {error}")
     yield POSTGRES_URL
+
+
+def _create_database(url: str) -> bool:
+    """Create the database named by `url` on its (reachable) server; False if that fails."""
+    import psycopg
+    from psycopg import sql
+    from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+    params = conninfo_to_dict(url)
+    name = str(params.get("dbname", ""))
+    if not name:
+        return False
+    try:
+        with psycopg.connect(
+            make_conninfo(url, dbname="postgres"), autocommit=True, connect_timeout=5
+        ) as conn:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.Error:
+        return False
+    return True
 
 
 @pytest.fixture
