@@ -394,32 +394,66 @@ def list_promises(
 
 
 def _event_time(promise: Promise, at: When | None, now: datetime) -> datetime:
-    """The time of a new event: `--at` (checked against the promise's history) or now."""
+    """The time of a new event: `--at` (not in the future) or now; `_check_history` checks
+    it against the promise's history."""
     standing = promise.standing_events()
     last = standing[-1].at if standing else None
     if at is None:
-        moment = now
-    else:
-        moment = at.instant
-        if at.day is not None:
-            start, end = at.day
-            # A bare day means its start, unless the promise (or its last event) is of
-            # that same day: then that moment, so `keep 12 --at today` just works.
-            latest = max(promise.made, last) if last is not None else promise.made
-            if start <= latest < end:
-                moment = latest
-        _not_in_future("--at", moment, now)
-    if moment < promise.made:
-        raise BadInput(
-            f"--at {format_local(moment)} is before promise {promise.id} was made "
-            f"({format_local(promise.made)})"
-        )
-    if last is not None and moment < last:
-        raise BadInput(
-            f"--at {format_local(moment)} is before the last event of promise {promise.id} "
-            f"({standing[-1].kind.value}, {format_local(last)})"
-        )
+        return now
+    moment = at.instant
+    if at.day is not None:
+        start, end = at.day
+        # A bare day means its start, unless the promise (or its last event) is of
+        # that same day: then that moment, so `keep 12 --at today` just works.
+        latest = max(promise.made, last) if last is not None else promise.made
+        if start <= latest < end:
+            moment = latest
+    _not_in_future("--at", moment, now)
     return moment
+
+
+def _check_history(
+    current: Promise, kind: EventKind, moment: datetime, due: datetime | None = None
+) -> None:
+    """The history rules (`marrycli.history`, shared with import and `db check`), in the
+    CLI's words: BadInput if an event of `kind` at `moment` cannot follow `current`'s."""
+    from marrycli.history import Refusal, problem
+
+    found = problem(current, kind, moment, due)
+    if found is None:
+        return
+    pid = current.id
+    if found.refusal is Refusal.RESOLVED:
+        if kind is EventKind.RENEGOTIATED:
+            advice = "only an open promise can be renegotiated"
+        elif kind is EventKind.CANCELLED:
+            advice = f"run `marry undo {pid}` first to cancel it instead"
+        else:
+            advice = f"if that was a mistake, run `marry undo {pid}` first"
+        raise BadInput(f"promise {pid} is already {found.status.value}; {advice}")
+    if found.refusal is Refusal.NO_DUE:
+        raise BadInput(
+            f"promise {pid} has no due date to move; "
+            "a promise without a due date cannot be renegotiated"
+        )
+    if found.refusal is Refusal.BEFORE_MADE:
+        raise BadInput(
+            f"--at {format_local(moment)} is before promise {pid} was made "
+            f"({format_local(current.made)})"
+        )
+    if found.refusal is Refusal.BEFORE_LAST:
+        assert found.last is not None
+        raise BadInput(
+            f"--at {format_local(moment)} is before the last event of promise {pid} "
+            f"({found.last.kind.value}, {format_local(found.last.at)})"
+        )
+    if found.refusal is Refusal.DUE_NOT_AFTER:
+        assert due is not None
+        raise BadInput(
+            f"the new --due {format_local(due)} is not after the renegotiation "
+            f"({format_local(moment)}); give a later date"
+        )
+    raise BadInput(f"promise {pid} has nothing to undo; it has no standing event")
 
 
 def _write_event(
@@ -479,33 +513,15 @@ def _plan_outcome(
     )
     if same:
         return f"promise {current.id} is already {status.value}; nothing added"
-    if status.resolved:
-        raise BadInput(
-            f"promise {current.id} is already {status.value}; "
-            f"if that was a mistake, run `marry undo {current.id}` first"
-        )
-    return _event_time(current, at, now)
+    moment = _event_time(current, at, now)
+    _check_history(current, kind, moment)
+    return moment
 
 
 def _plan_renegotiation(current: Promise, due: When, at: When | None, now: datetime) -> datetime:
     """When a renegotiation would be recorded; BadInput if it cannot be."""
-    state = current.state(FAR_FUTURE)
-    if state.status.resolved:
-        raise BadInput(
-            f"promise {current.id} is already {state.status.value}; "
-            "only an open promise can be renegotiated"
-        )
-    if state.due is None:
-        raise BadInput(
-            f"promise {current.id} has no due date to move; "
-            "a promise without a due date cannot be renegotiated"
-        )
     moment = _event_time(current, at, now)
-    if due.instant <= moment:
-        raise BadInput(
-            f"the new --due {format_local(due.instant)} is not after the renegotiation "
-            f"({format_local(moment)}); give a later date"
-        )
+    _check_history(current, EventKind.RENEGOTIATED, moment, due.instant)
     return moment
 
 
@@ -616,12 +632,8 @@ def cancel(
         status = _current_status(current)
         if status is Status.CANCELLED:
             return Recorded(current, f"promise {current.id} is already cancelled; nothing added")
-        if status.resolved:
-            raise BadInput(
-                f"promise {current.id} is already {status.value}; "
-                f"run `marry undo {current.id}` first to cancel it instead"
-            )
-        moment = max(now, _last_time(current) or now)
+        moment = max(now, current.made, _last_time(current) or now)
+        _check_history(current, EventKind.CANCELLED, moment)
         return _event_values(moment, now, note, owner)
 
     return _write_event(ledger, promise, EventKind.CANCELLED, ref, decide)
@@ -642,7 +654,7 @@ def undo(
         standing = current.standing_events()
         if not standing:
             raise BadInput(f"promise {current.id} has nothing to undo; it has no standing event")
-        target = standing[-1]
+        target = standing[-1]  # what history's rules allow a void to cancel
         moment = max(now, target.at)
         values = _event_values(moment, now, note, owner)
         values["voids"] = target.id

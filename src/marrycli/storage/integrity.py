@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
+from marrycli import history
 from marrycli.domain import EventKind
 from marrycli.storage import repo
 from marrycli.storage.ledger import Ledger
@@ -30,22 +31,22 @@ def _database(conn: Connection) -> list[str]:
 
 
 def _rules(conn: Connection) -> list[str]:
+    """Each promise's history replayed through the rules every write follows (history.py):
+    outcomes after outcomes, events out of time order, voids of anything but the last."""
     problems = []
     for promise in repo.load_promises(conn):
         ids = {e.id for e in promise.events}
         if promise.due is not None and promise.due <= promise.made:
             problems.append(f"promise {promise.id} falls due before it was made")
-        resolved = None
-        for event in promise.standing_events():
-            if event.at < promise.made:
-                problems.append(f"event {event.id} of promise {promise.id} is before it was made")
-            if resolved is not None:
-                problems.append(
-                    f"event {event.id} of promise {promise.id} follows its {resolved} outcome"
-                )
-            if event.kind in (EventKind.KEPT, EventKind.BROKEN, EventKind.CANCELLED):
-                resolved = event.kind.value
+        foreign = set()
         for event in promise.events:
             if event.kind is EventKind.VOID and event.voids not in ids:
                 problems.append(f"void {event.id} cancels an event of another promise")
+                foreign.add(event.id)
+        for event, found in history.replay(promise):
+            if event.id not in foreign:
+                problems.append(
+                    f"event {event.id} of promise {promise.id}: "
+                    f"{history.describe(found, event.kind)}"
+                )
     return problems
