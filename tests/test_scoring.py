@@ -122,6 +122,53 @@ def test_due_exactly_at_as_of_is_not_overdue() -> None:
     assert (report.open, report.overdue, report.contributions) == (1, 0, ())
 
 
+def test_a_break_after_the_due_date_is_scored_at_the_due_date() -> None:
+    # SPEC §5: broken at t is broken at min(t, due): it was felt as broken from its due date
+    late_break = score(ledger(weekly(3), promise(21, 30, broken(40)), as_of=45))
+    overdue = score(ledger(weekly(3), promise(21, 30), as_of=45))
+    assert [(c.kind, c.at) for c in late_break.contributions][-1] == ("broken", day(30))
+    assert (late_break.trust, late_break.distrust) == (overdue.trust, overdue.distrust)
+    assert (late_break.broken, late_break.overdue, overdue.overdue) == (1, 0, 1)
+    # ... and before the break was recorded it was that same overdue promise
+    before = score(ledger(weekly(3), promise(21, 30, broken(40))), as_of=35)
+    assert before == score(ledger(weekly(3), promise(21, 30)), as_of=35)
+    # a break at or before the due date, or of a promise with no due date, is scored when made
+    assert score(ledger(promise(0, 30, broken(20)))).contributions[0].at == day(20)
+    assert score(ledger(promise(0, 30, broken(30)))).contributions[0].at == day(30)
+    assert score(ledger(promise(0, None, broken(20)))).contributions[0].at == day(20)
+
+
+def test_a_late_break_comes_before_what_happened_after_its_due_date() -> None:
+    # promise 1 due on day 10, broken on day 20; promise 2 kept on day 15
+    spec = ledger(promise(0, 10, broken(20)), promise(0, 15, kept(15)), as_of=20)
+    assert [(c.promise_id, c.kind, c.at) for c in score(spec).contributions] == [
+        (1, "broken", day(10)),
+        (2, "kept", day(15)),
+    ]
+
+
+def test_a_renegotiation_after_the_due_date_is_scored_at_the_due_date_with_f_1() -> None:
+    # SPEC §5: renegotiated at t >= due: late, f = 1, scored at due (as a break after it)
+    spec = ledger(weekly(3), promise(21, 30, renegotiated(40, 60)), as_of=45)
+    report = score(spec)
+    assert [(c.kind, c.at) for c in report.contributions][-1] == ("renegotiated_late", day(30))
+    overdue = score(ledger(weekly(3), promise(21, 30)), as_of=45)
+    assert (report.trust, report.distrust) == (overdue.trust, overdue.distrust)
+    assert (report.open, report.overdue, report.renegotiated) == (1, 0, 1)
+    # a renegotiation after the due date weighs exactly as a break
+    broken_then = score(ledger(weekly(3), promise(21, 30, broken(40)), as_of=45))
+    assert (report.trust, report.distrust) == (broken_then.trust, broken_then.distrust)
+    # the promise goes on under the new terms: missing the new date is a second failure
+    later = score(spec, as_of=61)
+    assert [(c.kind, c.at) for c in later.contributions][-2:] == [
+        ("renegotiated_late", day(30)),
+        ("overdue", day(60)),
+    ]
+    # exactly at the due date it is late with f = 1 too, scored then
+    at_due = score(ledger(weekly(3), promise(21, 30, renegotiated(30, 60)), as_of=45))
+    assert (at_due.trust, at_due.distrust) == (report.trust, report.distrust)
+
+
 def test_kept_at_due_is_on_time_and_kept_after_due_is_late() -> None:
     on_time = score(ledger(promise(0, 10, kept(10))))
     late = score(ledger(promise(0, 10, kept(10.5))))

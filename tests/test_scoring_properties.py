@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
@@ -17,6 +17,7 @@ from marrycli.scoring import renegotiation_cost, score_customer
 PROPERTY = settings(max_examples=200, deadline=None)
 CUSTOMER = "Acme Corp"
 LAST_HOUR = 24 * 260  # every generated time is before this
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
 
 
 def hour(hours: int) -> datetime:
@@ -201,6 +202,67 @@ def test_a_failure_added_anywhere_never_raises_trust(
                 lambda i: Event(i, p.id, EventKind.RENEGOTIATED, at, due=new_due),
             )
     assert score(failing, as_of).trust <= score(promises, as_of).trust
+
+
+def unresolved_at(promises: list[Promise], moment: datetime) -> list[Promise]:
+    """Promises open or overdue at `moment` whose standing events are all by then."""
+    return [
+        p
+        for p in promises
+        if p.made <= moment
+        and p.state(moment).status in (Status.OPEN, Status.OVERDUE)
+        and all(e.at <= moment for e in p.standing_events())
+    ]
+
+
+@PROPERTY
+@given(ledgers(min_promises=1), st.data())
+def test_breaking_an_overdue_promise_changes_trust_and_distrust_by_nothing(
+    promises: list[Promise], data: st.DataObject
+) -> None:
+    # SPEC §5: it was felt as broken at its due date, so a break recorded after the due
+    # date changes nothing, at any moment; a renegotiation after it changes nothing until
+    # the new due date is missed.
+    candidates = [p for p in promises if p.state(FAR_FUTURE).status is Status.OVERDUE]
+    assume(candidates)
+    p = data.draw(st.sampled_from(candidates))
+    due = p.state(FAR_FUTURE).due
+    assert due is not None
+    at = max(last_standing(p), due + timedelta(hours=1)) + data.draw(hours_after)
+    as_of = data.draw(st.one_of(st.just(at), as_ofs, hours_after.map(lambda d: at + d)))
+    before = score(promises, as_of)
+    if data.draw(st.booleans()):
+        broken = with_event(promises, p.id, lambda i: Event(i, p.id, EventKind.BROKEN, at))
+        after = score(broken, as_of)
+    else:
+        new_due = max(at, as_of) + data.draw(hours_after) + timedelta(hours=1)
+        moved = with_event(
+            promises, p.id, lambda i: Event(i, p.id, EventKind.RENEGOTIATED, at, due=new_due)
+        )
+        after = score(moved, as_of)
+    assert (after.trust, after.distrust) == (before.trust, before.distrust)
+    assert after.uncertainty == before.uncertainty and after.stage is before.stage
+
+
+@PROPERTY
+@given(ledgers(min_promises=1), st.data())
+def test_no_break_ever_raises_trust(promises: list[Promise], data: st.DataObject) -> None:
+    # what `marry whatif ID --break [--at WHEN]` shows: before and after, at the break
+    at = data.draw(as_ofs)
+    candidates = unresolved_at(promises, at)
+    assume(candidates)
+    p = data.draw(st.sampled_from(candidates))
+    broken = with_event(promises, p.id, lambda i: Event(i, p.id, EventKind.BROKEN, at))
+    before, after = score(promises, at), score(broken, at)
+    assert after.trust <= before.trust
+    assert after.distrust >= before.distrust
+    assert after.stage.rank <= before.stage.rank
+    # and later, while it would otherwise still be open (once it would be overdue, the
+    # two ledgers hold a failure each, at different times: not "a failure added")
+    later = at + data.draw(hours_after)
+    due = p.state(at).due
+    if due is None or later <= due or p.state(at).status is Status.OVERDUE:
+        assert score(broken, later).trust <= score(promises, later).trust
 
 
 @PROPERTY

@@ -154,7 +154,10 @@ def score_customer(
                     counts[KEPT_LATE] += 1
                 break
             if recorded is EventKind.BROKEN:
-                scored.append((at, pid, order, BROKEN, 1.0, z, v))
+                # A promise broken after its due date was felt as broken at that date (and
+                # scored there, exactly as it was while overdue).
+                when = at if due is None else min(at, due)
+                scored.append((when, pid, order, BROKEN, 1.0, z, v))
                 counts[BROKEN] += 1
                 break
             if recorded is EventKind.RENEGOTIATED:
@@ -167,8 +170,10 @@ def score_customer(
                     f = renegotiation_cost(made, due, at)
                     scored.append((at, pid, order, RENEGOTIATED_EARLY, f, z, v))
                 else:
+                    # At or after the due date: f = 1, scored at the due date, as a break
+                    # after the due date (the customer felt it as broken from then).
                     f = renegotiation_cost(made, due, at)
-                    scored.append((at, pid, order, RENEGOTIATED_LATE, f, z, v))
+                    scored.append((min(at, due), pid, order, RENEGOTIATED_LATE, f, z, v))
                 made = at
                 due = event.due
         else:
