@@ -13,8 +13,9 @@ import json
 import math
 import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from marrycli.dates import format_local, format_utc
 from marrycli.domain import (
@@ -183,18 +184,22 @@ def promises_table(
     """People's view of promises: id, customer, text, due, size/value, owner, status."""
     from rich.text import Text
 
-    headers = ["ID", "Customer", "Promise", "Due", "Size", "Value", "Owner", "Status"]
+    columns = [
+        Column("ID", justify="right"),
+        Column("Customer", "name"),
+        Column("Promise", "text", min_width=16),  # 16: Due stays at 80 columns
+        Column("Due", drop=4),
+        Column("Size", drop=3),
+        Column("Value", drop=2),
+        Column("Owner", "name", drop=1),
+        Column("Status"),
+    ]
     if not customer:
-        headers.remove("Customer")
-    table = new_table(console, *headers)
-    id_width = max((len(str(p.id)) for p in promises), default=2)
-    table.columns[0].min_width = id_width
-    table.columns[0].no_wrap = True
-    table.columns[0].justify = "right"
-    table.columns[headers.index("Due")].no_wrap = True
+        del columns[1]
+    rows = []
     for promise in promises:
         state = promise.state(as_of)
-        cells: list[Any] = [
+        cells: list[str | Text] = [
             str(promise.id),
             Text(visible(promise.customer)),
             Text(visible(promise.text)),
@@ -206,8 +211,8 @@ def promises_table(
         ]
         if not customer:
             del cells[1]
-        table.add_row(*cells)
-    return table
+        rows.append(cells)
+    return fit_table(console, columns, rows)
 
 
 def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[Any]:
@@ -215,9 +220,6 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
     from rich.text import Text
 
     state = promise.state(as_of)
-    fields = new_table(console, "Field", "Value", header=False)
-    fields.columns[0].style = "bold"
-    fields.columns[0].no_wrap = True
     rows: list[tuple[str, str]] = [
         ("Promise", f"{promise.id}"),
         ("Customer", promise.customer),
@@ -235,17 +237,28 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
         rows.append(("Resolved", format_local(state.resolved)))
     if state.renegotiations:
         rows.append(("Renegotiated", f"{state.renegotiations} time(s)"))
-    for name, value in rows:
-        fields.add_row(name, Text(visible(value)))
+    fields = fit_table(
+        console,
+        [Column("Field", style="bold"), Column("Value", "text")],
+        [(name, Text(visible(value))) for name, value in rows],
+        header=False,
+    )
     if not promise.events:
         return [fields]
     voided = {e.voids for e in promise.events if e.voids is not None}
-    events = new_table(console, "Event", "Kind", "At", "Due", "Note", "Owner", "Ref")
-    for column in (0, 1, 2, 3):
-        events.columns[column].no_wrap = True
+    columns = [
+        Column("Event", justify="right"),
+        Column("Kind"),
+        Column("At"),
+        Column("Due", drop=3),
+        Column("Note", "text", min_width=16),
+        Column("Owner", "name", drop=2),
+        Column("Ref", "name", drop=1),
+    ]
+    events: list[list[str | Text]] = []
     for event in promise.events:
         kind = event.kind.value + (f" of {event.voids}" if event.voids is not None else "")
-        events.add_row(
+        events.append([
             str(event.id),
             Text(kind, style="dim" if event.id in voided else ""),
             format_local(event.at),
@@ -253,8 +266,8 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
             Text(visible(event.note or "")),
             Text(visible(event.owner or "")),
             Text(visible(event.ref or "")),
-        )
-    return [fields, events]
+        ])  # fmt: skip
+    return [fields, fit_table(console, columns, events)]
 
 
 # -- customers and the ledger ---------------------------------------------------------------
@@ -281,16 +294,24 @@ def customers_table(summaries: Sequence[CustomerSummary], console: Console) -> T
     """`customer list` for people."""
     from rich.text import Text
 
-    table = new_table(console, "Customer", "Promises", "Open", "Overdue", "Also known as")
-    for s in summaries:
-        table.add_row(
+    columns = [
+        Column("Customer", "name"),
+        Column("Promises", justify="right"),
+        Column("Open", justify="right"),
+        Column("Overdue", justify="right"),
+        Column("Also known as", "text", min_width=16),
+    ]
+    rows = [
+        [
             Text(visible(s.customer)),
             str(s.promises),
             str(s.open),
             Text(str(s.overdue), style="bold red" if s.overdue else ""),
             Text(visible(", ".join(s.merged))),
-        )
-    return table
+        ]
+        for s in summaries
+    ]
+    return fit_table(console, columns, rows)
 
 
 def info_dict(info: LedgerInfo) -> dict[str, Any]:
@@ -311,9 +332,8 @@ def info_table(info: LedgerInfo, console: Console) -> Table:
     """`db info` for people."""
     from rich.text import Text
 
-    table = new_table(console, "Field", "Value", header=False)
-    table.columns[0].style = "bold"
     version = str(info.schema_version) if info.exists else "- (not created yet)"
+    rows: list[list[str | Text]] = []
     for name, value in (
         ("Location", info.location),
         ("Backend", info.backend),
@@ -322,29 +342,137 @@ def info_table(info: LedgerInfo, console: Console) -> Table:
         ("Promises", str(info.promises)),
         ("Events", str(info.events)),
     ):
-        table.add_row(name, Text(visible(value)))
-    return table
+        rows.append([name, Text(visible(value))])
+    # A location is one long token: folded over lines rather than cut, so it can be copied.
+    columns = [Column("Field", style="bold"), Column("Value", "text", overflow="fold")]
+    return fit_table(console, columns, rows, header=False)
 
 
 # -- plumbing ----------------------------------------------------------------------------------
 
 
-def new_table(console: Console, *headers: str, header: bool = True) -> Table:
-    """A table that suits where it goes: light lines on a terminal, no box-drawing elsewhere."""
+def new_table(console: Console, *, header: bool = True) -> Table:
+    """A table that suits where it goes: light lines on a terminal, no box-drawing elsewhere.
+
+    Either way two spaces separate the columns (GAP), which `fit_table` counts on.
+    """
     from rich import box
     from rich.table import Table
 
     on_terminal = console.is_terminal
-    table = Table(
-        *headers,
+    return Table(
         box=box.SIMPLE_HEAD if on_terminal else None,
+        show_edge=False,
+        collapse_padding=on_terminal,  # pad 1, rule 1: two spaces, as without a box
         show_header=header,
         header_style="bold" if on_terminal else "",
         pad_edge=False,
         highlight=False,
     )
-    for column in table.columns:
-        column.overflow = "fold"  # wrap long words rather than cut them: nothing is hidden
+
+
+GAP = 2  # spaces between two columns
+TEXT_MIN = 20  # a text column keeps this width before columns are dropped...
+TEXT_FLOOR = 10  # ...and this much once none is left to drop
+NAME_FLOOR = 12  # a name is cut (with an ellipsis) to no less than this, as a last resort
+
+
+@dataclass(frozen=True)
+class Column:
+    """How a table column behaves when the terminal is narrow.
+
+    kind "short": never wrapped (ids, dates, numbers, stages); "name": a customer or
+    owner, whole on one line, cut with an ellipsis only as the last resort; "text":
+    wraps at spaces (a word too long for the column ends in an ellipsis). `drop`: 0 is
+    always shown; otherwise columns are dropped lowest number first (equal numbers go
+    together) until the rest fit.
+    """
+
+    header: str
+    kind: Literal["short", "name", "text"] = "short"
+    drop: int = 0
+    justify: Literal["left", "right"] = "left"
+    style: str = ""
+    min_width: int = TEXT_MIN
+    overflow: Literal["ellipsis", "fold"] = "ellipsis"
+
+
+def fit_table(
+    console: Console,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str | Text]],
+    *,
+    header: bool = True,
+) -> Table:
+    """A table laid out for the console's width, as `gh` does: no word is ever split.
+
+    Everything at its natural width when it fits. Otherwise text columns narrow to
+    their minimum, then droppable columns go, then text narrows to TEXT_FLOOR, and
+    only then are names cut with an ellipsis. Spare width goes back to the text.
+    """
+    from rich.cells import cell_len
+
+    def plain(cell: str | Text) -> str:
+        return cell if isinstance(cell, str) else cell.plain
+
+    natural = [
+        max([cell_len(column.header) if header else 0]
+            + [cell_len(plain(row[i])) for row in rows])
+        for i, column in enumerate(columns)
+    ]  # fmt: skip
+
+    def least(i: int, floor: int | None = None) -> int:
+        column = columns[i]
+        if column.kind != "text":
+            return natural[i]
+        header_word = max((cell_len(w) for w in column.header.split()), default=0)
+        wanted = floor if floor is not None else column.min_width
+        return max(min(natural[i], wanted), header_word if header else 0, 1)
+
+    def total(widths: dict[int, int]) -> int:
+        return sum(widths.values()) + GAP * (len(widths) - 1)
+
+    room = console.width
+    kept = list(range(len(columns)))
+    widths = {i: least(i) for i in kept}
+    for rank in sorted({c.drop for c in columns if c.drop}):
+        if total(widths) <= room:
+            break
+        kept = [i for i in kept if columns[i].drop != rank]
+        widths = {i: least(i) for i in kept}
+    if total(widths) > room:
+        widths = {i: least(i, TEXT_FLOOR) for i in kept}
+    while total(widths) > room:  # the last resort: cut the longest name
+        names = [i for i in kept if columns[i].kind == "name" and widths[i] > NAME_FLOOR]
+        if not names:
+            break  # nothing more to give: lines wrap on the terminal, words stay whole
+        widest = max(names, key=lambda i: widths[i])
+        widths[widest] = max(NAME_FLOOR, widths[widest] - (total(widths) - room))
+    texts = [i for i in kept if columns[i].kind == "text"]
+    spare = room - total(widths)
+    while spare > 0 and texts:  # spare width back to the text, shared out evenly
+        growing = [i for i in texts if widths[i] < natural[i]]
+        if not growing:
+            break
+        share = max(1, spare // len(growing))
+        for i in growing:
+            step = min(share, natural[i] - widths[i], spare)
+            widths[i] += step
+            spare -= step
+
+    table = new_table(console, header=header)
+    for i in kept:
+        column = columns[i]
+        table.add_column(
+            column.header,
+            width=widths[i],
+            no_wrap=column.kind != "text",
+            overflow=column.overflow,
+            justify=column.justify,
+            style=column.style or None,
+        )
+    for row in rows:
+        table.add_row(*(row[i] for i in kept))
     return table
 
 
@@ -450,13 +578,19 @@ def report_table(lines: Sequence[ReportLine], console: Console) -> Table:
     """`marry report` for people: one row per customer, those needing attention first."""
     from rich.text import Text
 
-    table = new_table(
-        console, "", "Customer", "Stage", "Trust", "Keep rate", "Streak", "Open", "Overdue", "30d"
-    )
-    for column in (2, 3, 4, 5, 6, 7, 8):
-        table.columns[column].no_wrap = True
-    for column in (5, 6, 7, 8):
-        table.columns[column].justify = "right"
+    columns = [
+        Column(""),
+        Column("Customer", "name"),
+        Column("Stage"),
+        Column("Trust", justify="right"),
+        Column("", drop=1),  # the trust bar
+        Column("Keep rate", drop=5),
+        Column("Streak", justify="right", drop=2),
+        Column("Open", justify="right", drop=4),
+        Column("Overdue", justify="right", drop=6),
+        Column("30d", justify="right", drop=3),
+    ]
+    rows: list[list[str | Text]] = []
     for line in lines:
         r = line.report
         attention = needs_attention(line)
@@ -464,18 +598,19 @@ def report_table(lines: Sequence[ReportLine], console: Console) -> Table:
         if r.keep_rate_low is not None:
             keep += f" ≥{_percent(r.keep_rate_low)}"
         falling = line.trend is not None and line.trend <= FALLING
-        table.add_row(
+        rows.append([
             Text("!", style="bold red") if attention else "",
             Text(visible(r.customer)),
             Text(r.stage.value, style=_STAGE_STYLE[r.stage]),
-            f"{_bar(r.trust, 6)} {r.trust:.2f}",
+            f"{r.trust:.2f}",
+            _bar(r.trust, 6),
             keep,
             f"{r.streak}/{r.longest_streak}",
             str(r.open),
             Text(str(r.overdue), style="bold red" if r.overdue else ""),
             Text(_signed(line.trend), style="red" if falling else ""),
-        )
-    return table
+        ])  # fmt: skip
+    return fit_table(console, columns, rows)
 
 
 def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -> list[Any]:
@@ -492,8 +627,7 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
     head.append(f"\nas of {format_local(as_of)}: {next_stage_sentence(detail)}")
     head.append(f"\nerror budget: {budget_sentence(detail)}")
 
-    numbers = new_table(console, "", "", header=False)
-    numbers.columns[0].style = "bold"
+    figures: list[list[str | Text]] = []
     keep = _percent(r.keep_rate)
     if r.keep_rate_low is not None:
         keep += f" (at least {_percent(r.keep_rate_low)} at 95% confidence)"
@@ -510,7 +644,10 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
             f"{r.renegotiated} renegotiation(s)",
         ),
     ):
-        numbers.add_row(name, value)
+        figures.append([name, value])
+    numbers = fit_table(
+        console, [Column("", style="bold"), Column("", "text")], figures, header=False
+    )
     parts: list[Any] = [head, numbers]
     if r.timeline:
         parts.append(trust_chart(r.timeline, width=min(console.width, 100)))
@@ -519,16 +656,24 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
         parts.append(promises_table(shown, as_of, console, customer=False))
     movers = sorted(r.contributions, key=_moved, reverse=True)[:5]
     if movers:
-        table = new_table(console, "What moved trust most", "Promise", "At", "Trust", "Distrust")
-        for c in movers:
-            table.add_row(
+        columns = [
+            Column("What moved trust most", "text", min_width=12),
+            Column("Promise", justify="right"),
+            Column("At", drop=1),
+            Column("Trust", justify="right"),
+            Column("Distrust", justify="right"),
+        ]
+        moved: list[list[str | Text]] = [
+            [
                 c.kind.replace("_", " "),
                 str(c.promise_id),
                 format_local(c.at),
                 f"{c.trust_after - c.trust_before:+.3f}",
                 f"{c.distrust_after - c.distrust_before:+.3f}",
-            )
-        parts.append(table)
+            ]
+            for c in movers
+        ]
+        parts.append(fit_table(console, columns, moved))
     return parts
 
 
@@ -661,22 +806,24 @@ def what_if_table(before: CustomerReport, after: CustomerReport, console: Consol
     """`marry whatif` for people: trust, distrust, stage and keep rate, before and after."""
     from rich.text import Text
 
-    table = new_table(console, "", "Before", "After", "Change")
-    for name, old, new in (
-        ("Trust", before.trust, after.trust),
-        ("Distrust", before.distrust, after.distrust),
-        ("Uncertainty", before.uncertainty, after.uncertainty),
-    ):
-        table.add_row(name, f"{old:.3f}", f"{new:.3f}", f"{new - old:+.3f}")
+    rows: list[list[str | Text]] = [
+        [name, f"{old:.3f}", f"{new:.3f}", f"{new - old:+.3f}"]
+        for name, old, new in (
+            ("Trust", before.trust, after.trust),
+            ("Distrust", before.distrust, after.distrust),
+            ("Uncertainty", before.uncertainty, after.uncertainty),
+        )
+    ]
     moved = after.stage.rank - before.stage.rank
-    table.add_row(
+    rows.append([
         "Stage",
         Text(before.stage.value, style=_STAGE_STYLE[before.stage]),
         Text(after.stage.value, style=_STAGE_STYLE[after.stage]),
         "same" if moved == 0 else ("up" if moved > 0 else "down"),
-    )
-    table.add_row("Keep rate", _percent(before.keep_rate), _percent(after.keep_rate), "")
-    return table
+    ])  # fmt: skip
+    rows.append(["Keep rate", _percent(before.keep_rate), _percent(after.keep_rate), ""])
+    columns = [Column(""), Column("Before"), Column("After"), Column("Change")]
+    return fit_table(console, columns, rows)
 
 
 def agenda_item_dict(item: AgendaItem, as_of: datetime) -> dict[str, Any]:
@@ -726,14 +873,21 @@ def agenda_table(items: Sequence[AgendaItem], console: Console) -> Table:
     """
     from rich.text import Text
 
-    table = new_table(console, "ID", "Customer", "Promise", "Due", "Stake", "Act", "Now", "+1d")
-    table.columns[0].justify = "right"
-    for column in (0, 3, 4, 5, 6, 7):
-        table.columns[column].no_wrap = True
+    columns = [
+        Column("ID", justify="right"),
+        Column("Customer", "name"),
+        Column("Promise", "text", min_width=16),
+        Column("Due", drop=2),
+        Column("Stake", justify="right", drop=1),
+        Column("Act"),
+        Column("Now", justify="right", drop=3),  # what waiting a day costs: kept longest
+        Column("+1d", justify="right", drop=3),
+    ]
+    rows: list[list[str | Text]] = []
     for item in items:
         overdue = item.status is Status.OVERDUE
         timing = item.keep_late if item.keep_late is not None else item.renegotiate
-        table.add_row(
+        rows.append([
             str(item.promise.id),
             Text(visible(item.customer)),
             Text(visible(item.promise.text)),
@@ -742,8 +896,8 @@ def agenda_table(items: Sequence[AgendaItem], console: Console) -> Table:
             "deliver" if item.keep_late is not None else "renegotiate",
             f"{timing.trust_acting_now:.2f}",
             f"{timing.trust_acting_later:.2f}",
-        )
-    return table
+        ])  # fmt: skip
+    return fit_table(console, columns, rows)
 
 
 AGENDA_CSV_FIELDS = (
@@ -799,16 +953,21 @@ def owners_table(reports: Sequence[OwnerReport], console: Console) -> Table:
     """`marry report --by owner` for people."""
     from rich.text import Text
 
-    table = new_table(
-        console, "Owner", "Customers", "Promises", "On time", "Streak", "Open", "Overdue"
-    )
-    for column in (1, 2, 4, 5, 6):
-        table.columns[column].justify = "right"
+    columns = [
+        Column("Owner", "name"),
+        Column("Customers", justify="right", drop=2),
+        Column("Promises", justify="right", drop=3),
+        Column("On time"),
+        Column("Streak", justify="right", drop=1),
+        Column("Open", justify="right"),
+        Column("Overdue", justify="right"),
+    ]
+    rows: list[list[str | Text]] = []
     for r in reports:
         on_time = _percent(r.on_time_rate)
         if r.on_time_low is not None:
             on_time += f" ≥{_percent(r.on_time_low)}"
-        table.add_row(
+        rows.append([
             Text(visible(r.owner)),
             str(r.customers),
             str(r.promises),
@@ -816,5 +975,5 @@ def owners_table(reports: Sequence[OwnerReport], console: Console) -> Table:
             f"{r.streak}/{r.longest_streak}",
             str(r.open),
             Text(str(r.overdue), style="bold red" if r.overdue else ""),
-        )
-    return table
+        ])  # fmt: skip
+    return fit_table(console, columns, rows)
