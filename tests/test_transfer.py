@@ -176,7 +176,7 @@ BAD_FILES = [
         "bad size",
         [
             '{"format": "marry-export", "version": 1}',
-            '{"type": "customer", "id": 901, "name": "acme", "merged_into": null, "created": "2024-01-01T00:00:00Z"}',
+            '{"type": "customer", "id": 901, "name": "zeta", "merged_into": null, "created": "2024-01-01T00:00:00Z"}',
             '{"type": "promise", "id": 901, "customer_id": 901, "text": "x", "made": "2024-01-01T00:00:00Z", "due": null, "size": "huge", "value": "high", "owner": "o", "tags": [], "ref": null, "recorded": "2024-01-01T00:00:00Z"}',
         ],
         "size 'huge'",
@@ -209,7 +209,11 @@ def test_a_bad_line_stops_the_import_and_writes_nothing(marry, tmp_path, name, l
     # The bad lines come after a whole good ledger, so a partial write would show.
     path.write_text("\n".join([good[0], *lines[1:]] if len(lines) > 1 else lines) + "\n")
     if name not in ("no header", "newer format"):
-        path.write_text("\n".join([*good, *lines[1:]]) + "\n")
+        # A file lists customers first: bad customer lines go after the good ones.
+        customers = [line for line in lines[1:] if '"type": "customer"' in line]
+        others = [line for line in lines[1:] if line not in customers]
+        split = next(i for i, line in enumerate(good) if '"customer_change"' in line)
+        path.write_text("\n".join([*good[:split], *customers, *good[split:], *others]) + "\n")
     fresh = Marry(db=str(tmp_path / "fresh.db"), backend="sqlite")
     for target in (marry, fresh):
         result = target("import", str(path))

@@ -113,12 +113,16 @@ def validate_ref(ref: str | None) -> str | None:
 def default_owner() -> str:
     """$MARRY_USER, else the login name."""
     owner = os.environ.get("MARRY_USER", "").strip()
+    what = "the owner ($MARRY_USER)"
     if not owner:
+        what = "the login name (the default owner; MARRY_USER sets another)"
         try:
             owner = getpass.getuser()
         except (KeyError, OSError):
             owner = "unknown"
-    return validate_name("the owner ($MARRY_USER)", owner)
+    if any("\ud800" <= c <= "\udfff" for c in owner):  # bytes that are not UTF-8
+        raise BadInput(f"{what} is not valid UTF-8; set MARRY_USER to a name in UTF-8")
+    return validate_name(what, owner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,9 +144,11 @@ def parse_id(text: str) -> PromiseId:
         key = validate_ref(stripped[4:])
         return PromiseId(ref=key)
     digits = stripped.removeprefix("#")
-    if digits.isascii() and digits.isdigit() and 0 < int(digits) < 2**63:
+    # At most 19 digits (ids are below 2**63): int() of thousands of digits is refused.
+    if digits.isascii() and digits.isdigit() and len(digits) <= 19 and 0 < int(digits) < 2**63:
         return PromiseId(number=int(digits))
-    raise BadInput(f"{text!r} is not a promise id; give its number (12) or ref:KEY")
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    raise BadInput(f"{shown!r} is not a promise id; give its number (12) or ref:KEY")
 
 
 # -- results ------------------------------------------------------------------------------
@@ -361,10 +367,11 @@ def list_promises(
     customer: str | None,
     statuses: Iterable[Status] | None,
     owner: str | None,
-    tag: str | None,
+    tags: Sequence[str] = (),
     as_of: datetime,
 ) -> list[Promise]:
-    """Promises made by `as_of` whose status then is one of `statuses` (None: all)."""
+    """Promises made by `as_of` whose status then is one of `statuses` (None: all) and
+    that carry every tag of `tags` (SPEC §10: a repeated --tag means all of them)."""
     from marrycli.storage import repo
 
     wanted = set(statuses) if statuses is not None else None
@@ -386,7 +393,7 @@ def list_promises(
         for p in promises
         if (wanted is None or p.state(as_of).status in wanted)
         and (owner_key is None or customer_key(p.owner) == owner_key)
-        and (tag is None or tag in p.tags)
+        and all(tag in p.tags for tag in tags)
     ]
 
 
@@ -522,6 +529,12 @@ def _plan_renegotiation(current: Promise, due: When, at: When | None, now: datet
     """When a renegotiation would be recorded; BadInput if it cannot be."""
     moment = _event_time(current, at, now)
     _check_history(current, EventKind.RENEGOTIATED, moment, due.instant)
+    current_due = current.state(FAR_FUTURE).due
+    if due.instant == current_due:
+        raise BadInput(
+            f"promise {current.id} is already due {format_local(current_due)}; "
+            "a renegotiation must move the due date: give another --due"
+        )
     return moment
 
 
@@ -934,9 +947,8 @@ def check(
 
 
 def export_jsonl(ledger: Ledger, out: TextIO, now: datetime) -> int:
-    """Write the whole ledger as JSONL (lossless); returns the number of records."""
-    import json
-
+    """Write the whole ledger as JSONL (lossless; control and format characters escaped, so
+    that a terminal shows them safely); returns the number of records."""
     from marrycli import transfer
     from marrycli.storage.ledger import schema_version
 
@@ -946,7 +958,7 @@ def export_jsonl(ledger: Ledger, out: TextIO, now: datetime) -> int:
         "exported": format_utc(now),
         "schema_version": schema_version(),
     }
-    out.write(json.dumps(header) + "\n")
+    out.write(transfer.jsonl_line(header) + "\n")
     count = 0
     with ledger.read() as conn:
         if conn is None:
@@ -954,7 +966,7 @@ def export_jsonl(ledger: Ledger, out: TextIO, now: datetime) -> int:
         from marrycli.storage.transfer import export_records
 
         for record in export_records(conn):
-            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+            out.write(transfer.jsonl_line(record) + "\n")
             count += 1
     return count
 
@@ -977,56 +989,129 @@ def import_file(
 ) -> ImportCounts:
     """Import an export (JSONL) or a CSV of promises: all or nothing, in one transaction.
 
-    Into a SQLite ledger that does not exist yet, the import is built in a file beside
-    it and linked into place only once complete, so a rejected import creates nothing.
+    Into a SQLite ledger that does not exist yet, the import is built in a staging file
+    beside it and linked into place only once complete, so a rejected import creates
+    nothing; staging files that dead imports left behind are removed first. Into a
+    PostgreSQL ledger that does not exist yet, the file is checked whole before the ledger
+    is created. A file with nothing to import creates no ledger.
     """
-    if ledger.is_sqlite and not ledger.exists():
-        from marrycli.storage.ledger import Ledger as LedgerClass
-        from marrycli.storage.location import Location
+    from marrycli.storage.transfer import ImportCounts
 
-        target = ledger.location.path
-        assert target is not None
-        staging_path = target.with_name(f".{target.name}.import-{os.getpid()}")
-        staging = LedgerClass(Location("sqlite", path=staging_path), ledger.lock_timeout)
-        try:
-            counts = _import(staging, path, csv_format, now, progress)
-            staging.close()
-            try:
-                os.link(staging_path, target)
+    if not ledger.is_sqlite:
+        if not ledger.exists():
+            counts = _import(ledger, path, csv_format, now, lambda done: None, dry_run=True)
+            if not counts.anything:
                 return counts
-            except FileExistsError:
-                pass  # another writer created the ledger meanwhile: import into it
-            except OSError as error:
-                message = f"cannot create the ledger {target}: {error.strerror}"
-                raise LedgerUnusable(message) from None
-        finally:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{staging_path}{suffix}").unlink(missing_ok=True)
+        return _import(ledger, path, csv_format, now, progress)
+    target = ledger.location.path
+    assert target is not None
+    _remove_stale_staging(target)
+    if ledger.exists():
+        return _import(ledger, path, csv_format, now, progress)
+    from marrycli.storage.ledger import Ledger as LedgerClass
+    from marrycli.storage.location import Location
+
+    staging_path = _staging_name(target, os.getpid())
+    _remove_staging(staging_path)  # a dead process's, whose number this process now has
+    staging = LedgerClass(Location("sqlite", path=staging_path), ledger.lock_timeout)
+    try:
+        counts = _import(staging, path, csv_format, now, progress)
+        staging.close()
+        if not counts.anything:
+            return ImportCounts()
+        try:
+            os.link(staging_path, target)
+            return counts
+        except FileExistsError:
+            pass  # another writer created the ledger meanwhile: import into it
+        except OSError as error:
+            message = f"cannot create the ledger {target}: {error.strerror}"
+            raise LedgerUnusable(message) from None
+    finally:
+        staging.close()
+        _remove_staging(staging_path)
     return _import(ledger, path, csv_format, now, progress)
 
 
-def _import(
-    ledger: Ledger, path: Path, csv_format: bool, now: datetime, progress: Callable[[int], None]
-) -> ImportCounts:
-    from marrycli import transfer
-    from marrycli.storage.transfer import Importer
+_STAGING_SUFFIXES = ("", "-wal", "-shm", "-journal")
 
-    with _open_text(path) as lines:
-        records = transfer.read_csv(lines) if csv_format else transfer.read_jsonl(lines)
+
+def _staging_name(target: Path, pid: int) -> Path:
+    return target.with_name(f".{target.name}.import-{pid}")
+
+
+def _remove_staging(staging: Path) -> None:
+    from contextlib import suppress
+
+    for suffix in _STAGING_SUFFIXES:
+        with suppress(OSError):  # not ours to remove after all: harmless, it is hidden
+            Path(f"{staging}{suffix}").unlink(missing_ok=True)
+
+
+def _remove_stale_staging(target: Path) -> None:
+    """Remove the staging files of imports into `target` whose process is gone (SIGKILL)."""
+    prefix = f".{target.name}.import-"
+    try:
+        names = [entry.name for entry in os.scandir(target.parent) if entry.name.startswith(prefix)]
+    except OSError:
+        return  # no folder yet, or not readable: creating the ledger will say so
+    for name in names:
+        number = name[len(prefix) :]
+        for suffix in _STAGING_SUFFIXES[1:]:
+            number = number.removesuffix(suffix)
+        if number.isascii() and number.isdigit() and not _alive(int(number)):
+            _remove_staging(_staging_name(target, int(number)))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return True  # someone else's process (or not a process number): leave its files
+    return True
+
+
+def _import(
+    ledger: Ledger,
+    path: Path,
+    csv_format: bool,
+    now: datetime,
+    progress: Callable[[int], None],
+    dry_run: bool = False,
+) -> ImportCounts:
+    """Read and check the file, and (unless `dry_run`) write it in one transaction."""
+    from marrycli import transfer
+    from marrycli.storage.transfer import ImportCounts, Importer
+
+    with _open_lines(path) as lines:
+        read = transfer.read_csv if csv_format else transfer.read_jsonl
+        records = read(lines, now)
+        if dry_run:
+            counts = ImportCounts()
+            for record in records:
+                counts.promises += isinstance(record, transfer.ImportPromise)
+                counts.customers += isinstance(record, transfer.ImportCustomer)
+            return counts
         with ledger.write() as conn:
             assert conn is not None
             return Importer(conn, to_micros(now), progress).add(records)
 
 
 @contextmanager
-def _open_text(path: Path) -> Iterator[TextIO]:
-    """A file to import, opened as UTF-8 text; BadInput if it cannot be read."""
+def _open_lines(path: Path) -> Iterator[Iterator[str]]:
+    """A file to import, as lines of text (UTF-8); BadInput if it cannot be read."""
+    from marrycli import transfer
+
     try:
-        handle = path.open(encoding="utf-8", newline="")
+        handle = path.open("rb")
     except OSError as error:
         raise BadInput(f"cannot read {path}: {error.strerror}") from None
     try:
         with handle:
-            yield handle
-    except UnicodeDecodeError:
-        raise BadInput(f"{path} is not UTF-8 text") from None
+            yield transfer.decode_lines(handle)
+    except OSError as error:
+        raise BadInput(f"cannot read {path}: {error.strerror}") from None

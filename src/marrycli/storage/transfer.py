@@ -7,13 +7,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select, text, update
+from sqlalchemy import Connection, func, select, text
 
 from marrycli.dates import format_utc, from_micros, to_micros
 from marrycli.domain import customer_key
 from marrycli.errors import BadInput
 from marrycli.storage import repo
-from marrycli.transfer import ImportChange, ImportCustomer, ImportPromise, Record
+from marrycli.transfer import ImportChange, ImportCustomer, ImportPromise, Record, _show
 
 _customer = repo._customer
 _change = repo._change
@@ -111,6 +111,14 @@ def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
 
 # -- import ------------------------------------------------------------------------------------
 
+# The key of the ledger-wide advisory lock that creation and upgrades take on PostgreSQL.
+_PG_LOCK_KEY = 0x6D61727279
+# Every table an import appends to: locked against other writers (not readers) on PostgreSQL.
+_PG_LOCK_TABLES = (
+    "LOCK TABLE marry_customer, marry_customer_change, marry_promise, marry_event, marry_ref "
+    "IN SHARE ROW EXCLUSIVE MODE"
+)
+
 
 @dataclass
 class ImportCounts:
@@ -121,22 +129,32 @@ class ImportCounts:
     events: int = 0
     skipped: int = 0
 
+    @property
+    def anything(self) -> bool:
+        return bool(self.customers or self.promises or self.events)
+
 
 class Importer:
-    """Appends checked records in chunks, inside the caller's one transaction."""
+    """Appends checked records in chunks, inside the caller's one transaction.
+
+    On PostgreSQL it first takes the ledger-wide lock: the advisory lock that creation and
+    upgrades take (so imports run one at a time) and the tables' write lock (so no other
+    writer appends meanwhile); what is already there is read only once both are held.
+    SQLite's write transaction (BEGIN IMMEDIATE) already holds the whole file.
+    """
 
     def __init__(self, conn: Connection, now: int, progress: Callable[[int], None]) -> None:
         self.conn = conn
         self.now = now
         self.progress = progress
         self.counts = ImportCounts()
+        if conn.dialect.name == "postgresql":
+            conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+            conn.exec_driver_sql(_PG_LOCK_TABLES)
         self.entries: dict[str, int] = {}  # customer key -> target entry id
         self.roots: dict[str, int] = {}  # customer key -> the customer it leads to
-        self.source_customers: dict[int, ImportCustomer] = {}
         self.changes: list[ImportChange] = []
-        self.directory_done = False
         self.pending: list[ImportPromise] = []
-        self.file_refs: set[str] = set()
         has_promises = conn.execute(select(_promise.c.id).limit(1)).first() is not None
         self.existing: set[tuple[int, int, str]] | None = None
         if has_promises:
@@ -151,27 +169,33 @@ class Importer:
 
     def add(self, records: Iterable[Record]) -> ImportCounts:
         """Write every record; BadInput (with its line) on a conflict with the ledger."""
+        customers: list[ImportCustomer] = []
+        directory_done = False
         for record in records:
             if isinstance(record, ImportCustomer):
-                self.source_customers[record.id] = record
-                self._entry(record.name, record.created)
-            elif isinstance(record, ImportChange):
+                customers.append(record)
+                continue
+            if not directory_done:
+                self._directory(customers)
+                directory_done = True
+            if isinstance(record, ImportChange):
                 self.changes.append(record)
             else:
-                if not self.directory_done:
-                    self._directory()
+                if self.changes:
+                    self._changes()
                 self.pending.append(record)
                 if len(self.pending) >= CHUNK:
                     self._flush()
-        if not self.directory_done:
-            self._directory()
+        if not directory_done:
+            self._directory(customers)
+        self._changes()
         self._flush()
         return self.counts
 
     # -- customers --
 
     def _entry(self, name: str, created: Any = None) -> int:
-        """The target's directory entry for a name, created if new."""
+        """The target's directory entry for a name, created (as a customer) if new."""
         key = customer_key(name)
         found = self.entries.get(key)
         if found is None:
@@ -184,33 +208,61 @@ class Importer:
         return found
 
     def _root(self, name: str) -> int:
-        """The customer a name leads to in the target (after the directory is settled)."""
+        """The customer a name leads to in the target (the directory is settled by now)."""
         key = customer_key(name)
         found = self.roots.get(key)
         if found is None:
             self._entry(name)
             entry = repo.find_customer(self.conn, key)
             assert entry is not None
-            found = entry.id
-            if self.directory_done:
-                self.roots[key] = found
+            found = self.roots[key] = entry.id
         return found
 
-    def _directory(self) -> None:
-        """Repeat the export's merges and copy its directory history, once."""
-        self.directory_done = True
-        for source in self.source_customers.values():
-            if source.merged_into is None:
+    def _directory(self, customers: list[ImportCustomer]) -> None:
+        """Add the file's customers and merges the ledger lacks; refuse what contradicts it.
+
+        Nothing the ledger holds is changed: a name the file merges must be new, or merged
+        into the same customer already. (A name the ledger has merged, the file may still
+        list as a customer: its promises then count for the one the ledger merged it into.)
+        """
+        for customer in customers:
+            if customer.into is None:
+                self._entry(customer.name, customer.created)
+        for customer in customers:
+            if customer.into is None:
                 continue
-            into = self.source_customers[source.merged_into]
-            alias = repo.find_customer(self.conn, customer_key(source.name))
-            target = self._root(into.name)
-            if alias is not None and alias.id == alias.entry_id and alias.id != target:
+            target = self._root(customer.into.name)
+            key = customer_key(customer.name)
+            entry = repo.find_customer(self.conn, key)
+            if entry is None:
                 self.conn.execute(
-                    update(_customer)
-                    .where((_customer.c.id == alias.id) | (_customer.c.merged_into == alias.id))
-                    .values(merged_into=target)
+                    _customer.insert().values(
+                        key=key,
+                        name=customer.name,
+                        merged_into=target,
+                        created=to_micros(customer.created),
+                    )
                 )
+                self.counts.customers += 1
+                continue
+            if entry.id == target and entry.entry_id != entry.id:
+                continue  # merged there already
+            held = (
+                "a customer of its own"
+                if entry.entry_id == entry.id
+                else f"merged into {_show(entry.name)}"
+            )
+            raise BadInput(
+                f"line {customer.line}: the file has {_show(customer.name)} merged into "
+                f"{_show(customer.into.name)}, but in the ledger it is {held}; an import "
+                "never changes the ledger's customers: merge them there first "
+                "(`marry customer merge`), or leave the merge out of the file"
+            )
+
+    def _changes(self) -> None:
+        """Copy the file's directory history: each change the ledger has not recorded yet."""
+        if not self.changes:
+            return
         known = {
             (row.kind, row.old_name, row.new_name, row.at)
             for row in self.conn.execute(select(_change))
@@ -219,6 +271,7 @@ class Importer:
             stamp = to_micros(change.at)
             if (change.kind, change.old_name, change.new_name, stamp) in known:
                 continue
+            known.add((change.kind, change.old_name, change.new_name, stamp))
             self.conn.execute(
                 _change.insert().values(
                     kind=change.kind,
@@ -230,6 +283,7 @@ class Importer:
                     at=stamp,
                 )
             )
+        self.changes = []
 
     # -- promises --
 
@@ -302,11 +356,7 @@ class Importer:
 
     def _new_promises(self, promises: list[ImportPromise]) -> list[ImportPromise]:
         """The promises not in the ledger yet; BadInput for a ref used there for something else."""
-        wanted = [r for p in promises for r in _refs(p)]
-        for ref, line in wanted:
-            if ref in self.file_refs:
-                raise BadInput(f"line {line}: ref {ref} appears twice in the file")
-            self.file_refs.add(ref)
+        wanted = [r for p in promises for r in _refs(p)]  # unique in the file: transfer checks
         stored: dict[str, tuple[int, int | None]] = {}
         if self.existing is not None and wanted:
             for ref, pid, eid in self.conn.execute(
@@ -325,8 +375,8 @@ class Importer:
                     self.counts.skipped += 1
                     continue
                 raise BadInput(
-                    f"line {promise.line}: ref {promise.ref} is already used in the ledger "
-                    f"for something else (promise {pid})"
+                    f"line {promise.line}: ref {_show(promise.ref)} is already used in the "
+                    f"ledger for something else (promise {pid})"
                 )
             known = self.existing is not None and (root, to_micros(promise.made), promise.text)
             if known and known in self.existing:  # type: ignore[operator]
@@ -335,7 +385,7 @@ class Importer:
             for event in promise.events:
                 if event.ref is not None and event.ref in stored:
                     raise BadInput(
-                        f"line {event.line}: ref {event.ref} is already used in the ledger"
+                        f"line {event.line}: ref {_show(event.ref)} is already used in the ledger"
                     )
             fresh.append(promise)
         return fresh
