@@ -28,6 +28,7 @@ from marrycli.domain import (
     Status,
     TimelinePoint,
 )
+from marrycli.transfer import csv_list, csv_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -57,16 +58,15 @@ def visible(text: str) -> str:
     )
 
 
-_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
-
-
 def csv_cell(text: str) -> str:
-    """A text cell a spreadsheet will not run: a leading `'` before = + - @ tab or CR (OWASP)."""
-    return "'" + text if text.startswith(_CSV_RISKY) else text
+    """A text cell that neither a terminal nor a spreadsheet runs, and `marry import` restores:
+    control and format characters as <U+XXXX>, and a leading `'` before = + - @ tab or CR
+    (OWASP). The escape is `transfer.csv_escape`, documented there."""
+    return csv_text(text)
 
 
 def to_csv(fields: Sequence[str], rows: Iterable[dict[str, Any]]) -> str:
-    """CSV with a header: None as an empty cell, lists joined with `;`, text neutralised."""
+    """CSV with a header: None as an empty cell, lists joined with `;`, text escaped."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(fields)
@@ -79,7 +79,7 @@ def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        value = ";".join(value)
+        return csv_list(value)
     return csv_cell(value) if isinstance(value, str) else value
 
 
