@@ -9,10 +9,13 @@ PostgreSQL: psycopg 3; creation and upgrades hold an advisory lock.
 
 from __future__ import annotations
 
+import os
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, exc, func, select, text
@@ -158,17 +161,19 @@ class Ledger:
         if self.is_sqlite:
             path = self.location.path
             assert path is not None
-            if path.is_dir():
-                raise LedgerUnusable(f"{path} is a directory, not a ledger file; give a file path")
-            if not path.exists():
-                if not create:
-                    return False
-                try:
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                except OSError as error:
+            try:
+                if path.is_dir():
                     raise LedgerUnusable(
-                        f"cannot create the folder for the ledger {path}: {error.strerror}"
-                    ) from None
+                        f"{path} is a directory, not a ledger file; give a file path"
+                    )
+                if not path.exists():
+                    if not create:
+                        return False
+                    self._create_file(path)
+            except OSError as error:
+                raise LedgerUnusable(
+                    f"cannot use the ledger {path}: {error.strerror or error}"
+                ) from None
         with self._connect() as conn:
             for attempt in range(3):
                 self._begin_sql = "BEGIN"
@@ -194,6 +199,35 @@ class Ledger:
                     if self.is_sqlite or attempt == 2:
                         raise
         return True
+
+    def _create_file(self, path: Path) -> None:
+        """Create a new SQLite ledger complete or not at all: built in a file of this process
+        beside it and linked into place, so that a failure (a full disk, say) leaves nothing
+        behind and a concurrent creator's ledger is never replaced."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise LedgerUnusable(
+                f"cannot create the folder for the ledger {path}: {error.strerror}"
+            ) from None
+        staging = path.with_name(f".{path.name}.create-{os.getpid()}")
+        builder = Ledger(Location("sqlite", path=staging), self.lock_timeout)
+        try:
+            _remove_ledger_files(staging)  # a leftover of a dead process with this pid
+            try:
+                with builder._connect() as conn:
+                    builder._create_or_upgrade(conn)
+            except (exc.DBAPIError, sqlite3.Error) as error:
+                raise self._unusable(error, creating=True) from None
+            finally:
+                builder.close()
+            # FileExistsError: another process created the ledger meanwhile; use that one.
+            with suppress(FileExistsError):
+                os.link(staging, path)
+        except OSError as error:
+            raise LedgerUnusable(f"cannot create the ledger {path}: {error.strerror}") from None
+        finally:
+            _remove_ledger_files(staging)
 
     def upgrade(self) -> tuple[int, int]:
         """Bring the ledger to this marry's schema version; returns (before, after)."""
@@ -266,10 +300,19 @@ class Ledger:
                         "marry leaves it untouched: give another --db"
                     )
                 return None
+            missing = [name for name in _TABLE_NAMES if name not in names]
         else:
-            found = conn.execute(text("SELECT to_regclass('marry_schema')")).scalar()
-            if found is None:
+            found = conn.execute(
+                text("SELECT " + ", ".join(f"to_regclass('{name}')" for name in _TABLE_NAMES))
+            ).one()
+            if found[0] is None:
                 return None
+            missing = [name for name, oid in zip(_TABLE_NAMES, found, strict=True) if oid is None]
+        if missing:
+            raise LedgerUnusable(
+                f"the ledger {self.location.display} is damaged: its table {missing[0]} is "
+                "missing; restore it from a backup"
+            )
         version = conn.execute(select(func.max(tables.SchemaRow.version))).scalar()
         if version is None:
             raise LedgerUnusable(f"{self.location.display} has no schema version; it is damaged")
@@ -287,16 +330,30 @@ class Ledger:
         """Turn the database's failures into LedgerUnusable, with the password scrubbed."""
         try:
             yield
-        except (exc.IntegrityError, exc.ProgrammingError):
+        except exc.ProgrammingError as error:
+            # A table or column gone (renamed behind marry's back) is a damaged ledger;
+            # any other ProgrammingError is a bug of ours, not a state of the ledger.
+            if getattr(error.orig, "sqlstate", None) in _DAMAGED_SQLSTATES:
+                raise self._damaged(error) from None
+            raise
+        except exc.IntegrityError:
             raise  # a bug of ours, not a state of the ledger
         except exc.DBAPIError as error:
             raise self._unusable(error) from None
         except sqlite3.Error as error:  # raised through the raw connection (WAL switch)
             raise self._unusable(error) from None
 
-    def _unusable(self, error: BaseException) -> LedgerUnusable:
+    def _damaged(self, error: BaseException) -> LedgerUnusable:
         original = getattr(error, "orig", error)
-        message = str(original).strip().splitlines()[0] if str(original).strip() else ""
+        detail = self.location.scrub(_first_line(original))
+        return LedgerUnusable(
+            f"the ledger {self.location.display} is damaged ({detail}); "
+            "`marry db check` lists its problems; restore it from a backup"
+        )
+
+    def _unusable(self, error: BaseException, creating: bool = False) -> LedgerUnusable:
+        original = getattr(error, "orig", error)
+        message = _first_line(original)
         where = self.location.display
         lowered = message.lower()
         if self.is_sqlite:
@@ -305,16 +362,25 @@ class Ledger:
                     f"the ledger {where} stayed locked for more than {self.lock_timeout:g} s "
                     "by another writer; try again, or raise MARRY_LOCK_TIMEOUT"
                 )
+            if "full" in lowered:
+                doing = "create" if creating else "write to"
+                return LedgerUnusable(
+                    f"cannot {doing} the ledger {where}: the disk is full; "
+                    "free some space and try again"
+                )
             if "not a database" in lowered:
                 return LedgerUnusable(f"{where} is not a marry ledger (not a SQLite database)")
             if "malformed" in lowered or "corrupt" in lowered:
                 return LedgerUnusable(
                     f"the ledger {where} is corrupt ({message}); restore it from a backup"
                 )
+            if "no such table" in lowered or "no such column" in lowered:
+                return self._damaged(error)
             if "unable to open" in lowered or "readonly" in lowered:
                 return LedgerUnusable(f"cannot open the ledger {where}: {message}")
+            if creating:
+                return LedgerUnusable(f"cannot create the ledger {where}: {message}")
             return LedgerUnusable(f"cannot use the ledger {where}: {message}")
-        message = self.location.scrub(message)
         sqlstate = getattr(original, "sqlstate", None)
         if sqlstate == "55P03":
             return LedgerUnusable(
@@ -322,8 +388,123 @@ class Ledger:
                 "try again, or raise MARRY_LOCK_TIMEOUT"
             )
         if isinstance(error, exc.OperationalError) and sqlstate is None:
-            return LedgerUnusable(f"cannot reach the PostgreSQL ledger {where}: {message}")
+            return self._connection_failed(str(original))
+        message = self.location.scrub(message)
         return LedgerUnusable(f"cannot use the PostgreSQL ledger {where}: {message}")
+
+    def _connection_failed(self, message: str) -> LedgerUnusable:
+        """Why a connection to PostgreSQL failed, told apart, with what to do.
+
+        libpq does not pass the server's SQLSTATE on for a failed connection, so its
+        (English) message is read; anything unrecognised is shown as it is.
+        """
+        where = self.location.display
+        reason = self.location.scrub(_connection_reason(message))
+        lowered = reason.lower()
+        if "database" in lowered and "does not exist" in lowered:
+            return LedgerUnusable(
+                f"the PostgreSQL server has no database for the ledger {where} ({reason}); "
+                f"create it with `{self._createdb_command(reason)}` and marry creates its "
+                "tables on the first write, or fix the database name in the URL"
+            )
+        if any(words in lowered for words in _AUTHENTICATION_FAILED):
+            return LedgerUnusable(
+                f"the PostgreSQL server refused the login to the ledger {where} ({reason}); "
+                "check the user name and password (in the URL, PGPASSWORD or ~/.pgpass) "
+                "and that the server's pg_hba.conf lets this user in"
+            )
+        if any(words in lowered for words in _NOT_NOW):
+            return LedgerUnusable(
+                f"the PostgreSQL server of the ledger {where} does not take connections now "
+                f"({reason}); try again shortly"
+            )
+        if any(words in lowered for words in _UNREACHABLE):
+            return LedgerUnusable(
+                f"cannot reach the PostgreSQL server of the ledger {where} ({reason}); "
+                "check that it is running and that the URL's host and port are right"
+            )
+        return LedgerUnusable(f"cannot connect to the PostgreSQL ledger {where}: {reason}")
+
+    def _createdb_command(self, reason: str) -> str:
+        import shlex
+
+        from sqlalchemy.engine import make_url
+
+        assert self.location.url is not None
+        url = make_url(self.location.url)
+        named = re.search(r'database "(.*)" does not exist', reason)
+        database = url.database or (named.group(1) if named else "NAME")
+        words = ["createdb"]
+        host = url.host or url.query.get("host")
+        if isinstance(host, str) and host:
+            words += ["-h", host]
+        if url.port:
+            words += ["-p", str(url.port)]
+        if url.username:
+            words += ["-U", url.username]
+        words.append(database)
+        return " ".join(shlex.quote(word) for word in words)
+
+
+# Failed logins, connections refused for now, and servers not reached, as libpq says them.
+_AUTHENTICATION_FAILED = (
+    "authentication failed",
+    "password authentication",
+    "no password supplied",
+    "role ",
+    "pg_hba.conf",
+    "permission denied for database",
+    "not permitted to log in",
+)
+_NOT_NOW = ("starting up", "shutting down", "too many clients", "remaining connection slots")
+_UNREACHABLE = (
+    "connection refused",
+    "could not connect",
+    "could not translate host name",
+    "failed to resolve host",
+    "name or service not known",
+    "no route to host",
+    "network is unreachable",
+    "timeout expired",
+    "timed out",
+    "no such file or directory",
+    "server closed the connection",
+)
+
+# undefined table, undefined column: the ledger's tables were changed behind marry's back.
+_DAMAGED_SQLSTATES = frozenset({"42P01", "42703"})
+
+# The tables every schema version has (a migration that adds a table does not add it here:
+# an older ledger lacks it until upgraded).
+_TABLE_NAMES = (
+    "marry_schema",
+    "marry_customer",
+    "marry_customer_change",
+    "marry_promise",
+    "marry_event",
+    "marry_ref",
+)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _connection_reason(message: str) -> str:
+    """The gist of libpq's connection message: the server's FATAL text, or the socket error."""
+    first = message.strip().splitlines()[0] if message.strip() else message
+    if "FATAL:" in first:
+        return first.rsplit("FATAL:", 1)[1].strip()
+    if " failed: " in first:
+        return first.rsplit(" failed: ", 1)[1].strip()
+    return first.removeprefix("connection failed: ").strip()
+
+
+def _remove_ledger_files(path: Path) -> None:
+    """Remove a SQLite file and its journals, if there."""
+    for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
+        path.with_name(name).unlink(missing_ok=True)
 
 
 def _tables() -> list[Any]:
