@@ -299,7 +299,7 @@ def customers_table(summaries: Sequence[CustomerSummary], console: Console) -> T
         Column("Promises", justify="right"),
         Column("Open", justify="right"),
         Column("Overdue", justify="right"),
-        Column("Also known as", "text", min_width=16),
+        Column("Also known as", "text", drop=1, min_width=16),
     ]
     rows = [
         [
@@ -688,7 +688,7 @@ def next_stage_sentence(detail: CustomerDetail) -> str:
     if r.stage is Stage.ESTRANGED:
         return (
             f"distrust ({r.distrust:.2f}) must fall below 0.70 to leave estranged: "
-            "only promises kept can dilute it"
+            "only valued promises kept can dilute it"
         )
     if r.stage is Stage.STRAINED:
         return (
@@ -789,6 +789,15 @@ def budget_sentence(detail: CustomerDetail) -> str:
         return f"{'at least ' if n >= BUDGET_CAP else ''}{n} {size.value}"
 
     stage = detail.report.stage.value
+    if detail.report.stage is Stage.ESTRANGED:
+        from marrycli.scoring import keeps_to_leave_estranged
+
+        keeps = keeps_to_leave_estranged(detail.report)
+        return (
+            "none: estranged is the lowest stage, so no break drops it further; to leave it, "
+            f"keep {keeps[Size.SMALL]} small, {keeps[Size.MEDIUM]} medium or "
+            f"{keeps[Size.LARGE]} large high-value promise(s) on time, with no new failure"
+        )
     if all(n == 0 for n in detail.budget.values()):
         return f"no break can be absorbed: the next one, of any size, drops it below {stage}"
     return (
