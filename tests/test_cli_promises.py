@@ -244,3 +244,40 @@ def test_marry_db_env_and_default_location(marry, monkeypatch, tmp_path):
     result = CliRunner().invoke(app, ["db", "info", "--json"])
     assert result.exit_code == 0, result.output
     assert result.stdout.count(str(tmp_path / "xdg-data")) == 1
+
+
+def test_renegotiating_to_the_due_date_it_has_is_bad_input(marry):
+    # SPEC §6: a renegotiation must move the due date
+    pid = marry.add("SSO", "acme", "--made", iso(1), "--due", "2099-06-30")
+    before = marry.rows()
+    same = marry("renegotiate", str(pid), "--due", "2099-06-30")  # the same end of day
+    assert same.exit_code == 2
+    assert same.stderr.count("\n") == 1 and "Traceback" not in same.stderr
+    assert f"promise {pid} is already due" in same.stderr and "must move" in same.stderr
+    assert marry("whatif", str(pid), "--renegotiate", "2099-06-30").exit_code == 2
+    assert marry.rows() == before
+    # moving it, and then back to where it was, are both moves
+    marry.ok("renegotiate", str(pid), "--due", "2099-07-31")
+    assert marry("renegotiate", str(pid), "--due", "2099-07-31").exit_code == 2
+    moved_back = marry.json("renegotiate", str(pid), "--due", "2099-06-30")
+    assert moved_back["renegotiations"] == 2
+
+
+def test_list_with_repeated_tags_needs_all_of_them(marry):
+    # SPEC §10: --tag repeated means all of them (it once used only the last one)
+    both = marry.add("both", "acme", "--tag", "sso", "--tag", "q4")
+    sso = marry.add("sso only", "acme", "--tag", "sso")
+    q4 = marry.add("q4 only", "globex", "--tag", "q4", "--tag", "infra")
+    marry.add("untagged", "acme")
+    ids = lambda *args: [p["id"] for p in marry.json("promise", "list", *args)]  # noqa: E731
+    assert ids("--tag", "sso") == [both, sso]
+    assert ids("--tag", "q4") == [both, q4]
+    assert ids("--tag", "sso", "--tag", "q4") == [both]
+    assert ids("--tag", "q4", "--tag", "sso", "--tag", "q4") == [both]
+    assert ids("--tag", "sso", "--tag", "infra") == []
+    assert ids("--tag", " q4 ", "--tag", "infra", "--customer", "globex") == [q4]
+    csv_rows = marry.ok("promise", "list", "--tag", "sso", "--tag", "q4", "--format", "csv")
+    assert len(csv_rows.stdout.splitlines()) == 2
+    assert "sso only" not in marry.ok("promise", "list", "--tag", "sso", "--tag", "q4").stdout
+    empty = marry("promise", "list", "--tag", "sso", "--tag", " ")
+    assert empty.exit_code == 2 and empty.stderr.count("\n") == 1

@@ -283,6 +283,7 @@ def guard(
     customer: str = CUSTOMER,
     owner: str = OWNER,
     now: float = NOW,
+    made: float | None = None,
 ) -> Assessment:
     promises = build(*entries)
     return assess_promise(
@@ -294,7 +295,7 @@ def guard(
         owner_promises=promises,  # the guard keeps those of `owner` itself
         size=size,
         value=Value.HIGH,
-        made=day(now),
+        made=day(now if made is None else made),
         due=None if due is None else day(due),
         now=day(now),
     )
@@ -339,9 +340,10 @@ def test_a_serious_promise_with_a_good_record_is_safe() -> None:
     assert found.warning is None
 
 
-def test_a_serious_promise_with_too_little_history_is_a_warning_never_a_refusal() -> None:
+def test_a_serious_promise_with_no_other_reason_than_a_short_record_is_only_warned_of() -> None:
     found = guard(ACME + large_record(2, 2), size=Size.LARGE)
     assert found.serious and not found.enough_history and not found.unlikely
+    assert not found.over_committed
     assert not found.risky and not found.refuse
     assert found.warning == (
         "Acme Corp is trusted; breaking this large promise would make it strained. "
@@ -392,6 +394,24 @@ def test_over_commitment_makes_a_serious_promise_risky() -> None:
     )
 
 
+def test_a_short_record_does_not_exempt_an_over_committed_owner() -> None:
+    # Issue 8: a strained customer, an owner with 4 other promises due that week and a
+    # record of 2 large promises: risky, and refused with --strict (the short record
+    # is no exemption when there is another reason).
+    strained = of(CUSTOMER, every(14, 3, broken_at=[2]))  # kept, kept, broken: strained
+    week = of(CUSTOMER, [promise(40, 45 + i) for i in range(4)])
+    found = guard(strained + large_record(1, 1) + week, size=Size.LARGE, now=42, due=47)
+    assert found.stage_now is Stage.STRAINED and found.serious
+    assert (found.on_time, found.resolved) == (1, 2) and not found.enough_history
+    assert found.owner_due_nearby == 4 and found.over_committed
+    assert found.risky and found.refuse
+    assert found.warning is not None and "your record supports 3" in found.warning
+    # the same promise with one fewer promise due that week is a warning only
+    found = guard(strained + large_record(1, 1) + week[:2], size=Size.LARGE, now=42, due=47)
+    assert found.serious and not found.over_committed and not found.enough_history
+    assert not found.risky and not found.refuse and found.warning is not None
+
+
 def test_an_owner_who_kept_more_at_once_is_trusted_with_more() -> None:
     busy_week = of(OTHER, [promise(116, 117 + i, kept(117 + i)) for i in range(5)])
     crowded = of(OTHER, [promise(130, 145 + i) for i in range(4)])
@@ -402,11 +422,45 @@ def test_an_owner_who_kept_more_at_once_is_trusted_with_more() -> None:
     assert found.over_committed
 
 
-def test_without_a_due_date_the_break_is_at_made_and_crowding_counts_from_now() -> None:
+def test_without_a_due_date_the_break_is_now_and_crowding_counts_from_now() -> None:
     nearby = [(OTHER, OWNER, promise(130, NOW + 3)), (OTHER, OWNER, promise(130, NOW + 10))]
-    found = guard(ACME + nearby, size=Size.LARGE, due=None)
+    found = guard(ACME + nearby, size=Size.LARGE, due=None, made=NOW - 5)
+    assert found.at == day(NOW)
     assert found.owner_due_nearby == 1
-    assert found.stage_after is Stage.STRAINED
+    assert (found.stage_then, found.stage_after) == (Stage.TRUSTED, Stage.STRAINED)
+
+
+def test_the_consequence_compares_two_stages_at_the_due_date() -> None:
+    # Six small promises kept every 10 days from day 10: dating on day 60 (trust 0.75,
+    # 6 valued kept, but an age of 50 days), trusted from day 70 (age 60) on.
+    record = of(CUSTOMER, every(10, 6))
+    found = guard(record, size=Size.LARGE, now=60, due=75)
+    assert found.at == day(75)
+    assert (found.stage_now, found.stage_then, found.stage_after) == (
+        Stage.DATING,
+        Stage.TRUSTED,
+        Stage.STRAINED,
+    )
+    assert found.warning is not None
+    assert found.warning.startswith(
+        "Acme Corp is dating, trusted by its due date; "
+        "breaking this large promise would make it strained."
+    )
+
+
+def test_a_backdated_promise_is_weighed_now_and_a_break_never_helps() -> None:
+    # Issue 8: an overdue large promise has made the customer estranged; a small promise
+    # made and due in the past is weighed now, with the overdue one felt as broken. (It
+    # once compared the stage now with the stage at the past due date, before the large
+    # one was due, and said a break would make the customer strained.)
+    overdue = of(CUSTOMER, [*every(7, 2), promise(14, 30, size=Size.LARGE)])
+    found = guard(overdue, size=Size.SMALL, now=40, made=20, due=25)
+    assert found.at == day(40)
+    assert found.stage_now is found.stage_then is found.stage_after is Stage.ESTRANGED
+    assert found.warning is not None
+    assert found.warning.startswith(
+        "Acme Corp is estranged; breaking this small promise would leave it estranged."
+    )
 
 
 def test_the_consequence_is_of_this_break_alone() -> None:
@@ -686,13 +740,16 @@ def test_what_if_equals_recording_the_event_then_reporting(
 
 @PROPERTY
 @given(histories(), st.data())
-def test_the_guard_refuses_only_what_it_warns_of_with_enough_history(
+def test_the_guard_refuses_what_is_risky_and_warns_of_all_it_refuses(
     promises: list[Promise], data: st.DataObject
 ) -> None:
     now = data.draw(moments(promises))
     customer = data.draw(st.sampled_from([*CUSTOMERS, "Newco"]))
     owner = data.draw(st.sampled_from([*OWNERS, "newbie"]))
-    due = now + timedelta(hours=data.draw(st.integers(1, 24 * 30)))
+    # made now or backdated; due later, or already past, or never
+    made = now - timedelta(hours=data.draw(st.sampled_from([0, 0, 24, 24 * 10])))
+    due = made + timedelta(hours=data.draw(st.integers(1, 24 * 30)))
+    due_or_none = data.draw(st.sampled_from([due, None]))
     found = assess_promise(
         customer=customer,
         customer_promises=[
@@ -702,12 +759,17 @@ def test_the_guard_refuses_only_what_it_warns_of_with_enough_history(
         owner_promises=promises,
         size=data.draw(sizes),
         value=data.draw(st.sampled_from(Value)),
-        made=now,
-        due=data.draw(st.sampled_from([due, None])),
+        made=made,
+        due=due_or_none,
         now=now,
     )
     assert found.risky == (found.serious and (found.unlikely or found.over_committed))
-    assert found.refuse == (found.risky and found.enough_history)
+    # everything risky is refused; a serious promise goes through (warned of) only for
+    # want of a record, never when the owner is over-committed
+    assert found.refuse == found.risky
+    assert found.at == (now if due_or_none is None else max(due_or_none, now))
+    assert found.stage_after.rank <= found.stage_then.rank  # a break never raises a stage
+    assert found.stage_then.rank >= found.stage_now.rank  # by then, only time has passed
     assert found.unlikely <= found.enough_history
     assert found.capacity >= CAPACITY_FLOOR
     assert found.over_committed == (found.owner_due_nearby >= found.capacity)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -185,3 +186,136 @@ def test_report_by_owner(marry):
         "owner,customers"
     )
     assert marry("report", "--by", "owner", "--customer", "c1").exit_code == 2
+
+
+def _kept_then_overdue_large(marry, customer: str = "acme") -> int:
+    """Two small promises kept, then a large one overdue: the customer is estranged."""
+    for i in range(2):
+        due = ago(33 - 7 * i)
+        pid = marry.add(f"k{i}", customer, "--size", "small", "--made", ago(40 - 7 * i),
+                        "--due", due, "--force")  # fmt: skip
+        marry.ok("keep", str(pid), "--at", due)
+    return marry.add("big", customer, "--size", "large", "--made", ago(26), "--due", ago(19),
+                     "--force")  # fmt: skip
+
+
+def test_breaking_an_overdue_promise_changes_trust_by_nothing(marry):
+    # Issue 8: `whatif ID --break` on an overdue promise once showed trust going up
+    overdue = _kept_then_overdue_large(marry)
+    marry.add("open", "acme", "--made", ago(5), "--due", "+5d", "--force")
+    predicted = marry.json("whatif", str(overdue), "--break")
+    before, after = predicted["before"], predicted["after"]
+    assert (after["trust"], after["distrust"]) == (before["trust"], before["distrust"])
+    assert after["stage"] == before["stage"] == "estranged"
+    assert (before["overdue"], after["overdue"], after["broken"]) == (1, 0, 1)
+    table = marry.ok("whatif", str(overdue), "--break").stdout
+    assert "+0.000" in table and "same" in table
+    # recorded, it is what whatif said; a renegotiation after the due date costs as much
+    moved = marry.json("whatif", str(overdue), "--renegotiate", "+7d")["after"]
+    assert (moved["trust"], moved["distrust"]) == (before["trust"], before["distrust"])
+    marry.ok("break", str(overdue))
+    report = marry.json("report", "-c", "acme")
+    assert (report["trust"], report["distrust"]) == (before["trust"], before["distrust"])
+    # the break is on the timeline at the due date, where the customer felt it
+    promise = marry.json("promise", "show", str(overdue))
+    assert report["timeline"][-1]["at"] == promise["due"]
+
+
+def test_the_guard_weighs_a_backdated_promise_now_and_never_says_a_break_helps(marry):
+    # Issue 8: with an overdue large promise, a small one made and due in the past was
+    # said to make an estranged customer strained if broken
+    _kept_then_overdue_large(marry)
+    added = marry("promise", "add", "small fix", "-c", "acme", "--size", "small",
+                  "--made", ago(15), "--due", ago(10))  # fmt: skip
+    assert added.exit_code == 0
+    assert added.stderr.startswith(
+        "marry: warning: acme is estranged; breaking this small promise would leave it estranged."
+    )
+    assert "make it" not in added.stderr
+
+
+def test_the_guard_compares_the_stages_at_the_due_date(marry):
+    # six small promises kept every 10 days: dating today (an age of 50 days), trusted in
+    # 10 more days by age alone; a large promise due in 15 days is weighed then
+    for i in range(6):
+        due = ago(50 - 10 * i)
+        pid = marry.add(f"k{i}", "acme", "--size", "small", "--made", ago(55 - 10 * i),
+                        "--due", due, "--force")  # fmt: skip
+        marry.ok("keep", str(pid), "--at", due)
+    assert marry.json("report", "-c", "acme")["stage"] == "dating"
+    added = marry("promise", "add", "big", "-c", "acme", "--size", "large", "--due", "+15d")
+    assert added.exit_code == 0
+    assert added.stderr.startswith(
+        "marry: warning: acme is dating, trusted by its due date; "
+        "breaking this large promise would make it strained."
+    )
+
+
+def _strained_acme_and_a_short_large_record(marry) -> None:
+    """acme: kept, kept, broken (strained); lee: 2 large promises resolved, too few to judge."""
+    for i, outcome in enumerate(["keep", "keep", "break"]):
+        due = ago(23 - 7 * i)
+        pid = marry.add(f"w{i}", "acme", "--size", "small", "--made", ago(30 - 7 * i),
+                        "--due", due, "--force")  # fmt: skip
+        marry.ok(outcome, str(pid), "--at", due)
+    for i, outcome in enumerate(["keep", "break"]):
+        due = ago(35 - 10 * i)
+        pid = marry.add(f"big {i}", "globex", "--size", "large", "--owner", "lee",
+                        "--made", ago(40 - 10 * i), "--due", due, "--force")  # fmt: skip
+        marry.ok(outcome, str(pid), "--at", due)
+
+
+def test_strict_refuses_an_over_committed_owner_whatever_the_record(marry):
+    # Issue 8: a short record exempted even an owner with 4 other promises due that week
+    _strained_acme_and_a_short_large_record(marry)
+    for i in range(4):
+        marry.add(f"due {i}", "acme", "--owner", "lee", "--due", f"+{3 + i}d", "--force")
+    assert marry.json("report", "-c", "acme")["stage"] == "strained"
+    before = marry.rows()
+    args = ("promise", "add", "Migrate", "-c", "acme", "--size", "large", "--owner", "lee",
+            "--due", "+5d")  # fmt: skip
+    refused = marry(*args, "--strict")
+    assert refused.exit_code == 1 and refused.stderr.count("\n") == 1
+    assert "refused (--strict): acme is strained" in refused.stderr
+    assert "too short a record" in refused.stderr
+    assert "You already have 4 other promises due within 7 days" in refused.stderr
+    assert marry.rows() == before
+    assert marry(*args, MARRY_STRICT="1").exit_code == 1
+    assert marry.rows() == before
+
+
+def test_strict_only_warns_of_a_serious_promise_whose_one_reason_is_a_short_record(marry):
+    _strained_acme_and_a_short_large_record(marry)
+    for i in range(2):  # two others due that week: within what the record supports (3)
+        marry.add(f"due {i}", "acme", "--owner", "lee", "--due", f"+{3 + i}d", "--force")
+    added = marry("promise", "add", "Migrate", "-c", "acme", "--size", "large", "--owner", "lee",
+                  "--due", "+5d", "--strict")  # fmt: skip
+    assert added.exit_code == 0
+    assert added.stderr.startswith("marry: warning: acme is strained; breaking this large")
+    assert "too short a record" in added.stderr and "You already have" not in added.stderr
+    assert "Migrate" in [p["text"] for p in marry.json("promise", "list")]
+
+
+def test_the_error_budget_of_an_estranged_customer_says_what_it_takes_to_leave(marry):
+    _kept_then_overdue_large(marry)
+    detail = marry.json("report", "-c", "acme")
+    assert detail["stage"] == "estranged"
+    table = marry.ok("report", "-c", "acme").stdout
+    head = " ".join(table.split("\n\n")[0].split())  # the lines before the numbers, unwrapped
+    assert "drops it below estranged" not in head
+    assert "only valued promises kept can dilute it" in head
+    found = re.search(
+        r"error budget: none: estranged is the lowest stage, so no break drops it further; "
+        r"to leave it, keep (\d+) small, (\d+) medium or (\d+) large high-value promise\(s\) "
+        r"on time, with no new failure",
+        head,
+    )
+    assert found, head
+    large = int(found.group(3))
+    assert int(found.group(1)) >= int(found.group(2)) >= large >= 1
+    # exactly that many large promises kept leave estranged; one fewer does not
+    for i in range(large):
+        pid = marry.add(f"fix {i}", "acme", "--size", "large", "--force")
+        marry.ok("keep", str(pid))
+        stage = marry.json("report", "-c", "acme")["stage"]
+        assert (stage == "estranged") == (i < large - 1), (i, stage)

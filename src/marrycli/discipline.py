@@ -268,10 +268,13 @@ class Assessment:
     owner: str
     size: Size
     first: bool  # no promise to this customer counts yet
-    # (a) consequence: the stage now, and just after this promise is broken when due
-    # (other promises open now are assumed neither kept nor missed by then)
-    stage_now: Stage
-    stage_after: Stage
+    # (a) consequence: the customer's stage at `at`, the later of this promise's due date
+    # and now (now without a due date), without and with this promise broken (other
+    # promises open now are assumed neither kept nor missed by then)
+    at: datetime
+    stage_now: Stage  # the stage now, as a report would show it
+    stage_then: Stage  # the stage at `at` without this promise
+    stage_after: Stage  # the stage at `at` with this promise broken: never above stage_then
     trust_after: float
     distrust_after: float
     serious: bool
@@ -288,7 +291,10 @@ class Assessment:
     capacity: int  # what the owner's record supports in one window
     over_committed: bool
     risky: bool  # serious and (unlikely or over-committed)
-    refuse: bool  # risky with enough history: what --strict refuses
+    # What --strict refuses: every risky promise. The only serious promise it lets through
+    # (with a warning) is one with no other reason: too short a record to judge likelihood
+    # and an owner who is not over-committed.
+    refuse: bool
     warning: str | None  # None for a safe promise
 
 
@@ -307,8 +313,13 @@ def assess_promise(
     """The guard: the consequence, likelihood and crowding of a promise before it is made."""
     known = _known_at(customer_promises, now)
     before = score_customer(customer, known, now, detail=False)
-    broken_at = due if due is not None else made
+    # The consequence is weighed at one moment, the earliest at which this promise can
+    # be known to be broken: its due date, or now for one due in the past or never due.
+    # (A break after the due date is scored at the due date, SPEC §5.) Comparing two
+    # moments would credit the break with what time alone does.
+    at = max(due, now) if due is not None else now
     others = [_without_deadline(p) if _open_with_due(p, now) else p for p in known]
+    then = score_customer(customer, others, at, detail=False)
     hypothetical = with_promise(
         others,
         made=made,
@@ -316,11 +327,11 @@ def assess_promise(
         size=size,
         value=value,
         owner=owner,
-        broken_at=broken_at,
+        broken_at=at,
         customer=customer,
     )
-    after = score_customer(customer, hypothetical, broken_at, detail=False)
-    serious = after.stage in SERIOUS_STAGES or before.stage.rank - after.stage.rank >= SERIOUS_DROP
+    after = score_customer(customer, hypothetical, at, detail=False)
+    serious = after.stage in SERIOUS_STAGES or then.stage.rank - after.stage.rank >= SERIOUS_DROP
 
     owner_key = customer_key(owner)
     mine = [p for p in owner_promises if customer_key(p.owner) == owner_key]
@@ -344,6 +355,7 @@ def assess_promise(
             size=size,
             first=first,
             stage_now=before.stage,
+            stage_then=then.stage,
             stage_after=after.stage,
             on_time=on_time,
             resolved=resolved,
@@ -357,7 +369,9 @@ def assess_promise(
         owner=owner,
         size=size,
         first=first,
+        at=at,
         stage_now=before.stage,
+        stage_then=then.stage,
         stage_after=after.stage,
         trust_after=after.trust,
         distrust_after=after.distrust,
@@ -373,7 +387,7 @@ def assess_promise(
         capacity=capacity,
         over_committed=over_committed,
         risky=risky,
-        refuse=risky and enough_history,
+        refuse=risky,
         warning=warning,
     )
 
@@ -434,6 +448,7 @@ def _warning(
     size: Size,
     first: bool,
     stage_now: Stage,
+    stage_then: Stage,
     stage_after: Stage,
     on_time: int,
     resolved: int,
@@ -443,11 +458,13 @@ def _warning(
     over_committed: bool,
 ) -> str:
     this = "this first promise" if first else f"this {size.value} promise"
-    verb = "leave" if stage_after is stage_now else "make"
-    sentences = [
-        f"{customer} is {_stage_words(stage_now)}; breaking {this} would {verb} it "
-        f"{_stage_words(stage_after)}."
-    ]
+    # Both stages compared are at the due date (stage_after is never above stage_then);
+    # when time alone would change the stage by then, the sentence says so.
+    verb = "leave" if stage_after is stage_then else "make"
+    standing = f"{customer} is {_stage_words(stage_now)}"
+    if stage_then is not stage_now:
+        standing += f", {_stage_words(stage_then)} by its due date"
+    sentences = [f"{standing}; breaking {this} would {verb} it {_stage_words(stage_after)}."]
     if resolved == 0:
         sentences.append("There is no record yet to judge how likely it is to be kept.")
     else:

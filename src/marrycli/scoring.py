@@ -17,6 +17,7 @@ from marrycli.domain import (
     CustomerReport,
     EventKind,
     Promise,
+    Size,
     Stage,
     TimelinePoint,
 )
@@ -265,6 +266,20 @@ def score_customer(
         timeline=tuple(timeline),
         contributions=tuple(contributions),
     )
+
+
+def keeps_to_leave_estranged(report: CustomerReport) -> dict[Size, int]:
+    """How many valued (high) promises of each size an estranged customer needs kept, with
+    nothing else happening, for its distrust to fall below EST_D; all 0 if not estranged.
+
+    A keep only adds v * z to r (SPEC §5), so this is exact: with t = r + n + W, distrust
+    n / (t + k z) < EST_D exactly when k z > n / EST_D - t.
+    """
+    total = W / report.uncertainty
+    excess = report.distrust * total / EST_D - total
+    if report.stage is not Stage.ESTRANGED or excess < 0:
+        return {size: 0 for size in Size}
+    return {size: math.floor(excess / size.weight) + 1 for size in Size}
 
 
 @dataclass(frozen=True, slots=True)

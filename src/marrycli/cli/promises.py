@@ -182,7 +182,14 @@ def list_(
     owner: Annotated[
         str | None, typer.Option("--owner", help="Only this owner's promises.")
     ] = None,
-    tag: Annotated[str | None, typer.Option("--tag", help="Only promises with this tag.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tag",
+            metavar="TAG",
+            help="Only promises with this tag; repeat for promises with all of them.",
+        ),
+    ] = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
@@ -210,7 +217,7 @@ def list_(
         customer=service.validate_name("--customer", customer) if customer is not None else None,
         statuses=statuses,
         owner=service.validate_name("--owner", owner) if owner is not None else None,
-        tag=service.validate_text("--tag", tag, service.TAG_MAX) if tag is not None else None,
+        tags=[service.validate_text("--tag", t, service.TAG_MAX) for t in tag or []],
         as_of=moment,
     )
     if fmt is Format.JSON:
