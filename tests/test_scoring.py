@@ -25,6 +25,7 @@ from ledgers import (
 from marrycli.domain import CustomerReport, Event, EventKind, Promise, Size, Stage, Status, Value
 from marrycli.scoring import (
     F_MIN,
+    keeps_to_leave_estranged,
     score_customer,
     stage_for,
     wilson_lower_bound,
@@ -431,3 +432,37 @@ def test_valued_kept_needs_value_at_least_low() -> None:
     assert high.stage is Stage.TRUSTED
     assert low.trust > 0.6 and low.stage is Stage.TRUSTED  # low (0.5) >= VALUED
     assert math.isclose(score(ledger(every(14, 6, value=Value.NONE))).trust, 0)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        WORKED_EXAMPLES["V5"][0],
+        ledger(weekly(2), promise(14, 21, size=Size.LARGE), as_of=30),  # overdue, not broken
+        ledger(every(7, 6, broken_at=[3, 4, 5], size=Size.LARGE)),
+        ledger(every(7, 4, broken_at=[0, 1, 2, 3], size=Size.MEDIUM)),
+    ],
+)
+def test_keeps_to_leave_estranged_are_exact(spec: LedgerSpec) -> None:
+    report = score(spec)
+    assert report.stage is Stage.ESTRANGED
+    needed = keeps_to_leave_estranged(report)
+    for size, count in needed.items():
+        assert count >= 1
+
+        def with_keeps(k: int, size: Size = size) -> CustomerReport:
+            kept_ones = [
+                promise(spec.as_of, None, kept(spec.as_of + (i + 1) / 1000), size=size)
+                for i in range(k)
+            ]
+            return score(ledger(*spec.promises, *kept_ones), spec.as_of + 1)
+
+        assert with_keeps(count).stage is not Stage.ESTRANGED
+        assert with_keeps(count - 1).stage is Stage.ESTRANGED
+    assert needed[Size.SMALL] >= needed[Size.MEDIUM] >= needed[Size.LARGE]
+
+
+def test_keeps_to_leave_estranged_are_none_for_other_stages() -> None:
+    for name in ("V1", "V2", "V6"):
+        report = score(WORKED_EXAMPLES[name][0])
+        assert set(keeps_to_leave_estranged(report).values()) == {0}
