@@ -1,13 +1,11 @@
 """`marry export` and `marry import`: move a ledger in and out."""
 
-import os
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO, cast
+from typing import Annotated, TextIO
 
 import typer
 
@@ -28,8 +26,8 @@ def export(
             "--output",
             "-o",
             metavar="FILE",
-            help="Write here (complete or not at all) instead of stdout.",
-            dir_okay=False,
+            help="Write here (complete or not at all) instead of stdout; "
+            "only a regular file, never the ledger.",
         ),
     ] = None,
     fmt: Annotated[
@@ -51,19 +49,12 @@ def export(
     if output is None:
         _export(ctx, fmt, sys.stdout)
         return
-    folder = output.resolve().parent
-    if not folder.is_dir():
-        raise BadInput(f"--output: the folder {folder} does not exist")
-    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed into place below)
-        "w", encoding="utf-8", newline="", dir=folder, prefix=f".{output.name}.", delete=False
+    from marrycli.cli.output_file import write_output_file
+
+    path = ledger(ctx).location.path  # a SQLite ledger's file: never an output
+    count = write_output_file(
+        "--output", output, lambda out: _export(ctx, fmt, out), protected=[path] if path else []
     )
-    try:
-        with handle:
-            count = _export(ctx, fmt, cast(TextIO, handle))
-        os.replace(handle.name, output)
-    except BaseException:
-        Path(handle.name).unlink(missing_ok=True)
-        raise
     notice(f"exported {count} record(s) to {output}")
 
 
