@@ -570,12 +570,106 @@ def test_impossible_dates_are_bad_input(berlin: None, text: str, message: str) -
         "0001-01-01T00:30",
         "0001-01-01T00:30+01:00",
         "9999-12-31T23:30-01:00",
+        "0999-12-31",
+        "0999-12-31T23:59:59Z",
+        "1000-01-01T00:30+01:00",  # 0999-12-31T23:30Z
+        "9000-01-01T00:00Z",
+        "8999-12-31T23:30-01:00",  # 9000-01-01T00:30Z
+        "+400000w",
+        "-60000w",
     ],
 )
 def test_out_of_range_is_bad_input(berlin: None, text: str) -> None:
     for end_of_day in (False, True):
-        with pytest.raises(BadInput, match="out of the range of supported dates$"):
+        with pytest.raises(BadInput) as caught:
             parse_when(text, now=NOW, end_of_day=end_of_day)
+        assert caught.value.message.endswith(
+            f"is out of the range of supported dates ({dates.RANGE_WORDS} UTC)"
+        )
+
+
+@pytest.mark.parametrize(
+    ("text", "instant"),
+    [
+        ("1000-01-01T00:00Z", "1000-01-01T00:00:00+00:00"),
+        ("8999-12-31T23:59:59.999999Z", "8999-12-31T23:59:59.999999+00:00"),
+        ("1000-01-01T01:00+01:00", "1000-01-01T00:00:00+00:00"),
+    ],
+)
+def test_the_ends_of_the_range_are_accepted(text: str, instant: str) -> None:
+    assert start(text) == datetime.fromisoformat(instant)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "end_of_day", "accepted"),
+    [
+        # A bare date is a local day: at the ends of the range, the zone decides.
+        ("Etc/GMT+12", "8999-12-31", True, False),  # ends 9000-01-01T11:59Z
+        ("Etc/GMT+12", "8999-12-31", False, True),
+        ("Etc/GMT-14", "1000-01-01", False, False),  # starts 0999-12-31T10:00Z
+        ("Etc/GMT-14", "1000-01-01", True, True),
+        ("UTC", "1000-01-01", False, True),
+        ("UTC", "8999-12-31", True, True),
+    ],
+)
+def test_a_day_at_the_end_of_the_range_depends_on_the_zone(
+    monkeypatch: pytest.MonkeyPatch, key: str, text: str, end_of_day: bool, accepted: bool
+) -> None:
+    monkeypatch.setenv("TZ", key)
+    if accepted:
+        assert dates.in_range(parse_when(text, now=NOW, end_of_day=end_of_day).instant)
+    else:
+        with pytest.raises(BadInput, match="out of the range of supported dates"):
+            parse_when(text, now=NOW, end_of_day=end_of_day)
+
+
+ZONES_AT_THE_EDGES = [
+    "Pacific/Kiritimati",
+    "Etc/GMT+12",
+    "Etc/GMT-14",
+    "America/New_York",
+    "Asia/Kolkata",
+    "JST-9",
+    "<-1130>11:30",
+    "EST5EDT,M3.2.0,M11.1.0",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.sampled_from(
+        [
+            "0001-01-01",
+            "0999-12-31",
+            "1000-01-01",
+            "8999-12-31",
+            "9999-12-30",
+            "today",
+            "+3d",
+            "1000-01-01T00:00",
+            "8999-12-31T23:59",
+        ]
+    ),
+    entered=st.sampled_from(ZONES_AT_THE_EDGES),
+    shown=st.sampled_from(ZONES_AT_THE_EDGES),
+    end_of_day=st.booleans(),
+)
+def test_every_accepted_time_can_be_shown_in_every_zone(
+    text: str, entered: str, shown: str, end_of_day: bool
+) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", entered)
+        try:
+            instant = parse_when(text, now=NOW, end_of_day=end_of_day).instant
+        except BadInput:
+            return
+        patch.setenv("TZ", shown)
+        assert dates.zone_warning() is None
+        assert format_local(instant)
+        assert format_utc(instant).endswith("Z")
+        # What a report does with a time: a day on either side of it.
+        format_local(instant + DAY)
+        format_local(instant - DAY)
 
 
 def test_day_words_at_the_end_of_the_calendar_are_bad_input(berlin: None) -> None:
@@ -672,15 +766,103 @@ def test_local_zone_accepts_the_forms_of_tz(monkeypatch: pytest.MonkeyPatch) -> 
 
 
 @pytest.mark.parametrize(
-    "setting", ["Not/A_Zone", "../../etc/passwd", "Europe", "/nope", "CET-1CEST"]
+    "setting",
+    [
+        "Not/A_Zone",
+        "../../etc/passwd",
+        "Europe",
+        "/nope",
+        "garbage",
+        "JST",
+        "CET-1CEST,M99",
+        "XYZ-99",
+        "\udcff",
+        "JST-9\n",
+        "Europe/Berlin\x1b",
+    ],
 )
-def test_an_invalid_tz_falls_back_to_the_system_zone(
+def test_a_tz_that_cannot_be_used_means_utc_and_says_so(
     monkeypatch: pytest.MonkeyPatch, setting: str
 ) -> None:
-    monkeypatch.delenv("TZ", raising=False)
-    system = local_zone()
+    """As for the C library (`date` shows UTC too), and the CLI says so once on stderr."""
     monkeypatch.setenv("TZ", setting)
-    assert local_zone() == system
+    assert local_zone().utcoffset(NOW) == timedelta(0)
+    warning = dates.zone_warning()
+    assert warning is not None
+    assert warning.startswith("TZ=") and warning.endswith("times are in UTC")
+    assert "\n" not in warning and "\x00" not in warning
+
+
+@pytest.mark.parametrize("setting", [None, "UTC", "Europe/Berlin", ":Asia/Tokyo", "", ":", "JST-9"])
+def test_a_usable_tz_has_no_warning(monkeypatch: pytest.MonkeyPatch, setting: str | None) -> None:
+    if setting is None:
+        monkeypatch.delenv("TZ", raising=False)
+    else:
+        monkeypatch.setenv("TZ", setting)
+    assert dates.zone_warning() is None
+
+
+@pytest.mark.parametrize(
+    ("setting", "winter", "summer", "names"),
+    [
+        ("JST-9", 9 * 60, 9 * 60, ("JST", "JST")),
+        ("<+0530>-5:30", 330, 330, ("+0530", "+0530")),
+        ("<-03>3", -180, -180, ("-03", "-03")),
+        ("UTC0", 0, 0, ("UTC", "UTC")),
+        ("EST5EDT,M3.2.0,M11.1.0", -300, -240, ("EST", "EDT")),
+        ("CET-1CEST,M3.5.0,M10.5.0/3", 60, 120, ("CET", "CEST")),
+        ("CET-1CEST", 60, 120, ("CET", "CEST")),  # no rule: the C library's default (US) rule
+        ("NZST-12NZDT,M9.5.0,M4.1.0/3", 780, 720, ("NZDT", "NZST")),
+        ("<+1345>-13:45<+1445>,M9.5.0/2:45,M4.1.0/3:45", 885, 825, ("+1445", "+1345")),
+    ],
+)
+def test_posix_tz_strings_are_honoured(
+    monkeypatch: pytest.MonkeyPatch, setting: str, winter: int, summer: int, names: tuple[str, str]
+) -> None:
+    monkeypatch.setenv("TZ", setting)
+    assert dates.zone_warning() is None
+    january = utc("2027-01-15T12:00").astimezone(local_zone())
+    july = utc("2027-07-15T12:00").astimezone(local_zone())
+    assert january.utcoffset() == timedelta(minutes=winter)
+    assert july.utcoffset() == timedelta(minutes=summer)
+    assert (january.tzname(), july.tzname()) == names
+
+
+def test_a_posix_tz_string_reads_and_shows_local_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "JST-9")
+    assert start("2026-12-04T17:00") == utc("2026-12-04T08:00")
+    assert end("2026-12-04") == utc("2026-12-04T14:59:59.999999")
+    assert format_local(utc("2026-12-04T08:00")) == "2026-12-04 17:00"
+
+
+def test_a_posix_tz_string_knows_its_gaps_and_folds(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "EST5EDT,M3.2.0,M11.1.0")
+    with pytest.raises(BadInput, match="does not exist in EST5EDT,M3.2.0,M11.1.0"):
+        start("2027-03-14T02:30")
+    with pytest.raises(BadInput, match="ambiguous"):
+        start("2027-11-07T01:30")
+    assert format_local(utc("2027-11-07T05:30")) == "2027-11-07 01:30-04:00"
+    assert format_local(utc("2027-11-07T06:30")) == "2027-11-07 01:30-05:00"
+
+
+def test_a_posix_tz_string_agrees_with_the_c_library(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every hour of two years, against time.localtime under the same TZ."""
+    import time
+
+    setting = "CET-1CEST,M3.5.0,M10.5.0/3"
+    monkeypatch.setenv("TZ", setting)
+    time.tzset()
+    try:
+        zone = local_zone()
+        first = int(utc("2026-01-01T00:00").timestamp())
+        for ts in range(first, first + 2 * 365 * 86400, 3600):
+            mine = datetime.fromtimestamp(ts, UTC).astimezone(zone)
+            theirs = time.localtime(ts)
+            assert mine.utcoffset() == timedelta(seconds=theirs.tm_gmtoff), mine
+            assert mine.tzname() == theirs.tm_zone
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
 
 
 def test_without_a_zone_file_the_c_library_offset_is_used(
@@ -749,6 +931,64 @@ def test_format_local(monkeypatch: pytest.MonkeyPatch, key: str, dt: str, text: 
 def test_format_local_of_a_due_date_is_the_day_and_2359(zone: ZoneInfo) -> None:
     assert format_local(end("2026-12-04")) == "2026-12-04 23:59"
     assert format_local(start("2026-12-04")) == "2026-12-04 00:00"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    dt=st.datetimes(
+        timezones=st.one_of(
+            st.just(UTC),
+            st.builds(
+                timezone,
+                st.timedeltas(
+                    min_value=-timedelta(hours=23, minutes=59),
+                    max_value=timedelta(hours=23, minutes=59),
+                ),
+            ),
+            st.sampled_from([ZoneInfo(key) for key in ZONES]),
+        ),
+    ),
+    setting=st.sampled_from(["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "JST-9", "<-1130>11:30"]),
+)
+def test_formatting_never_fails_on_any_aware_datetime(dt: datetime, setting: str) -> None:
+    """Even times no command accepts (a ledger changed by other means): shown, not a crash."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TZ", setting)
+        assert format_local(dt)
+        text = format_utc(dt)
+        if isinstance(dt.tzinfo, timezone):  # in a zone, a time in a gap compares oddly
+            assert datetime.fromisoformat(text.replace("Z", "+00:00")) == dt
+
+
+@pytest.mark.parametrize(
+    ("setting", "dt", "local", "utc_text"),
+    [
+        (
+            "Etc/GMT-14",
+            datetime.max.replace(tzinfo=UTC),
+            "9999-12-31 23:59+00:00",
+            "9999-12-31T23:59:59.999999Z",
+        ),
+        (
+            "Etc/GMT+12",
+            datetime.min.replace(tzinfo=UTC),
+            "0001-01-01 00:00+00:00",
+            "0001-01-01T00:00:00Z",
+        ),
+        (
+            "UTC",
+            datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),
+            "0001-01-01 00:00+05:00",
+            "0001-01-01T00:00:00+05:00",
+        ),
+    ],
+)
+def test_times_beyond_the_calendar_of_a_zone_are_shown_with_their_offset(
+    monkeypatch: pytest.MonkeyPatch, setting: str, dt: datetime, local: str, utc_text: str
+) -> None:
+    monkeypatch.setenv("TZ", setting)
+    assert format_local(dt) == local
+    assert format_utc(dt) == utc_text
 
 
 def test_format_local_needs_an_aware_datetime() -> None:

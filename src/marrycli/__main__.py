@@ -1,16 +1,26 @@
 """Entry point of `marry` and `python -m marrycli`.
 
 `marry --version` is answered here, before Typer (or anything else) is imported:
-scripts call it in loops.
+scripts call it in loops. Two things are set up first of all, before any heavy import:
+Ctrl-C exits 130 quietly (no traceback from the middle of an import), and a standard
+stream that was closed (`marry ... >&-`) is opened on /dev/null, so that output nobody
+can read is dropped instead of failing a command that has done its work (and so that no
+file the command opens can become its fd 1 or 2).
 """
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 
 
 def main() -> None:
     """Run the `marry` command."""
+    signal.signal(signal.SIGINT, _interrupted)
+    # A Ctrl-C held back by a parent that blocks it is taken now, by the handler above.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _open_closed_streams()
     args = sys.argv[1:]
     if _asks_version(args):
         from marrycli import __version__
@@ -20,6 +30,32 @@ def main() -> None:
     from marrycli.cli.app import run
 
     run()
+
+
+def _interrupted(signum: int, frame: object) -> None:
+    """Ctrl-C while starting up: nothing is open or written yet, so just stop."""
+    os._exit(130)
+
+
+def _open_closed_streams() -> None:
+    """Put /dev/null on each of fds 0, 1 and 2 that is closed, and give Python a stream on it."""
+    for fd, name, mode in ((0, "stdin", "r"), (1, "stdout", "w"), (2, "stderr", "w")):
+        try:
+            os.fstat(fd)
+            continue
+        except OSError:
+            pass
+        try:
+            devnull = os.open(os.devnull, os.O_RDONLY if mode == "r" else os.O_WRONLY)
+            if devnull != fd:
+                os.dup2(devnull, fd)
+                os.close(devnull)
+            if getattr(sys, name) is None:
+                # Lives as long as the process, as the stream it stands in for would have.
+                stream = open(fd, mode, encoding="utf-8", errors="backslashreplace", closefd=False)  # noqa: SIM115
+                setattr(sys, name, stream)
+        except OSError:
+            continue
 
 
 def _asks_version(args: list[str]) -> bool:

@@ -7,8 +7,10 @@ importing this module stays cheap.
 
 from __future__ import annotations
 
+import io
 import os
 import re
+import struct
 import time as _time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
@@ -19,6 +21,7 @@ from marrycli.errors import BadInput
 __all__ = [
     "EARLIEST",
     "LATEST",
+    "RANGE_WORDS",
     "When",
     "in_range",
     "format_local",
@@ -27,6 +30,7 @@ __all__ = [
     "local_zone",
     "parse_when",
     "to_micros",
+    "zone_warning",
 ]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -92,9 +96,14 @@ def parse_when(text: str, *, now: datetime, end_of_day: bool) -> When:
         raise BadInput(f"cannot read {_quote(stripped)} as a time: it contains a control character")
     word = stripped.lower()
     try:
-        return _parse(word, stripped, now.astimezone(UTC), end_of_day)
+        when = _parse(word, stripped, now.astimezone(UTC), end_of_day)
     except OverflowError:
-        raise BadInput(f"{_quote(stripped)} is out of the range of supported dates") from None
+        when = None
+    if when is None or not in_range(when.instant):
+        raise BadInput(
+            f"{_quote(stripped)} is out of the range of supported dates ({RANGE_WORDS} UTC)"
+        )
+    return when
 
 
 def _parse(word: str, shown: str, now: datetime, end_of_day: bool) -> When:
@@ -255,11 +264,22 @@ def _quote(text: str, limit: int = 40) -> str:
 
 # --- the local zone ----------------------------------------------------------------------
 
+# The zone for each TZ setting seen, and why a setting could not be used.
 _zones: dict[str | None, tzinfo] = {}
+_unusable: dict[str, str] = {}
+
+# What the C library assumes for a POSIX TZ string with daylight saving time but no rule
+# (TZ=CET-1CEST): glibc's built-in default, the United States' rule.
+_DEFAULT_DST_RULE = ",M3.2.0,M11.1.0"
 
 
 def local_zone() -> tzinfo:
-    """The local time zone: TZ when set and valid, else /etc/localtime, else the C library's."""
+    """The local time zone: TZ when set and usable, else /etc/localtime, else the C library's.
+
+    TZ may name a zone (Europe/Berlin, :Europe/Berlin), a zone file (/usr/share/zoneinfo/UTC)
+    or be a POSIX TZ string (JST-9, <+0530>-5:30, EST5EDT,M3.2.0,M11.1.0). A TZ that is none
+    of these means UTC, as it does for the C library; `zone_warning` says so.
+    """
     setting = os.environ.get("TZ")
     zone = _zones.get(setting)
     if zone is None:
@@ -267,14 +287,31 @@ def local_zone() -> tzinfo:
     return zone
 
 
+def zone_warning() -> str | None:
+    """Why the TZ setting cannot be used (times are then in UTC), or None when it can."""
+    setting = os.environ.get("TZ")
+    if setting is None:
+        return None
+    local_zone()
+    return _unusable.get(setting)
+
+
 def _find_local_zone(setting: str | None) -> tzinfo:
     if setting is not None:
         name = setting.removeprefix(":")
         if not name:
-            return ZoneInfo("UTC")  # as the C library reads an empty TZ
-        zone = _zone_from_path(name) if name.startswith("/") else _zone_from_key(name)
+            return UTC  # as the C library reads an empty TZ
+        if name.startswith("/"):
+            zone = _zone_from_path(name)
+        else:
+            zone = _zone_from_key(name) or _zone_from_posix(name)
         if zone is not None:
             return zone
+        _unusable[setting] = (
+            f"TZ={_quote(setting)} is not a time zone name, a zone file or a POSIX TZ string "
+            "this system knows; times are in UTC"
+        )
+        return UTC
     zone = _zone_from_path("/etc/localtime")
     if zone is not None:
         return zone
@@ -298,9 +335,43 @@ def _zone_from_path(path: str) -> ZoneInfo | None:
             if zone is not None:
                 return zone
         with open(target, "rb") as file:
-            return ZoneInfo.from_file(file, key=path)
+            return _checked(ZoneInfo.from_file(file, key=path))
     except (KeyError, ValueError, OSError):
         return None
+
+
+def _zone_from_posix(text: str) -> ZoneInfo | None:
+    """A POSIX TZ string (JST-9) as a zone: the footer of a zone file without transitions.
+
+    RFC 8536 zone files end in a POSIX TZ string that rules all times after the last
+    transition; with no transitions it rules all times, and zoneinfo parses and applies it
+    exactly as the C library would (the standard library has no public parser of its own).
+    """
+    try:
+        footer = text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if not text.isprintable():
+        return None
+    for candidate in (footer, footer + _DEFAULT_DST_RULE.encode()):
+        # Header: magic, version 2, unused; counts: UT/local, standard/wall, leap seconds,
+        # transitions, local time types, characters of abbreviations. One type, unused.
+        header = b"TZif2" + bytes(15) + struct.pack(">6l", 0, 0, 0, 0, 1, 1)
+        data = struct.pack(">lbb", 0, 0, 0) + b"\0"
+        blob = header + data + header + data + b"\n" + candidate + b"\n"
+        try:
+            return _checked(ZoneInfo.from_file(io.BytesIO(blob), key=text))
+        except (ValueError, OverflowError):
+            if b"," in footer:
+                return None
+    return None
+
+
+def _checked(zone: ZoneInfo) -> ZoneInfo:
+    """The zone, once it has shown a time of every season (some errors show only then)."""
+    for month in (1, 7):
+        datetime(2026, month, 1, tzinfo=UTC).astimezone(zone)
+    return zone
 
 
 def in_range(moment: datetime) -> bool:
@@ -315,7 +386,10 @@ def format_utc(dt: datetime) -> str:
     """ISO 8601 in UTC with a Z, microseconds only when not zero: 2026-12-04T16:00:00Z."""
     if dt.utcoffset() is None:
         raise ValueError("format_utc needs an aware datetime")
-    return dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+    try:
+        return dt.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+    except OverflowError:  # beyond year 1 or 9999 in UTC: exact, with its own offset
+        return dt.isoformat()
 
 
 def format_local(dt: datetime) -> str:
@@ -328,14 +402,26 @@ def format_local(dt: datetime) -> str:
     """
     if dt.utcoffset() is None:
         raise ValueError("format_local needs an aware datetime")
-    zone = local_zone()
-    local = dt.astimezone(zone)
-    text = f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+    try:
+        local = dt.astimezone(local_zone())
+    except OverflowError:
+        # Beyond the calendar in the local zone (only a ledger changed by other means holds
+        # such a time): shown in UTC, or failing that in its own offset, and marked as such.
+        try:
+            local = dt.astimezone(UTC)
+        except OverflowError:
+            local = dt
+        return _wall_minutes(local) + _offset_text(local)
+    text = _wall_minutes(local)
     if local.second and not (local.second == 59 and local.microsecond == 999_999):
         text += f":{local.second:02d}"
     if local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset():
         text += _offset_text(local)
     return text
+
+
+def _wall_minutes(dt: datetime) -> str:
+    return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d} {dt.hour:02d}:{dt.minute:02d}"
 
 
 def to_micros(dt: datetime) -> int:

@@ -1,8 +1,9 @@
 """The `marry` Typer app: global options, the command tree and the one error handler."""
 
+import errno
 import os
 import sys
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -10,7 +11,8 @@ from typer.core import TyperGroup
 from marrycli import __version__
 from marrycli.cli import customers, db, promises, report, transfer
 from marrycli.cli.common import notice, reset_consoles
-from marrycli.errors import ExitStatus, MarryError
+from marrycli.cli.help import MarryTyper
+from marrycli.errors import BadInput, ExitStatus, MarryError
 
 # Click's exception base, wherever this Typer keeps Click (vendored or not).
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -19,9 +21,17 @@ _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "
 class MarryGroup(TyperGroup):
     """The root group: maps every exception to its exit code in one place."""
 
+    def list_commands(self, ctx: Any) -> list[str]:
+        """The commands as `marry --help` lists them: COMMAND_ORDER, `promise` first."""
+        rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
+        return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
+
     def invoke(self, ctx: Any) -> Any:
         reset_consoles()
+        path, command = _command_to_run(self, ctx)
         try:
+            _check_utf8(ctx)
+            _warn_about_tz()
             return super().invoke(ctx)
         except MarryError as error:
             gate = error.exit_status is ExitStatus.GATE_FAILED
@@ -31,26 +41,150 @@ class MarryGroup(TyperGroup):
             raise
         except BrokenPipeError:
             _quiet_broken_pipe()
+        except OSError as error:
+            if error.filename is not None:  # a file the user named (or its folder)
+                notice(f"error: cannot use {error.filename}: {error.strerror or error}")
+                raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
+            if error.errno not in _OUTPUT_ERRORS:
+                _internal_error(ctx, error)
+            # A write's callback returns only once the write is committed (or was a no-op).
+            _output_failed(error, committed=path in WRITES and _ran(command, error))
         except Exception as error:
             if isinstance(error, _CLICK_EXCEPTION):
                 raise  # usage errors: Typer prints them with the usage line (exit 2)
-            if ctx.params.get("debug"):
-                import traceback
+            _internal_error(ctx, error)
 
-                traceback.print_exc()
-            detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
-            notice(f"internal error ({detail}); this is a bug: rerun with --debug and report it")
-            raise typer.Exit(int(ExitStatus.INTERNAL_ERROR)) from None
+
+def _internal_error(ctx: Any, error: BaseException) -> NoReturn:
+    if ctx.params.get("debug"):
+        import traceback
+
+        traceback.print_exc()
+    detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+    notice(f"internal error ({detail}); this is a bug: rerun with --debug and report it")
+    raise typer.Exit(int(ExitStatus.INTERNAL_ERROR)) from None
+
+
+# The errors of a write to standard output that are not the program's fault.
+_OUTPUT_ERRORS = frozenset(
+    {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS, errno.EBADF, errno.EINVAL}
+)
+
+
+# The commands that write to the ledger. When one of them cannot write its output, the
+# write has already been committed: it still exits 0 (SPEC: a committed write never reports
+# failure). A test checks that every command with --ref is here.
+WRITES = frozenset(
+    {
+        "promise add",
+        "promise cancel",
+        "keep",
+        "break",
+        "renegotiate",
+        "undo",
+        "import",
+        "customer rename",
+        "customer merge",
+        "db upgrade",
+    }
+)
+
+# The environment variables marry reads as text (TZ is read too: one it cannot use is a
+# warning, as for the C library).
+_ENVIRONMENT = ("MARRY_DB", "MARRY_USER", "MARRY_LOCK_TIMEOUT", "MARRY_STRICT", "MARRY_CONFIG")
+
+
+def _command_to_run(group: TyperGroup, ctx: Any) -> tuple[str, Any]:
+    """The command about to run, and its words: `promise add`, `keep`."""
+    words = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+    path: list[str] = []
+    command: Any = group
+    for word in words:
+        if not isinstance(command, TyperGroup) or word.startswith("-"):
+            break
+        found = command.get_command(ctx, word)
+        if found is None:
+            break
+        path.append(word)
+        command = found
+    return " ".join(path), command
+
+
+def _ran(command: Any, error: BaseException) -> bool:
+    """True if `error` came out of the command's callback (not its --help, say)."""
+    code = getattr(getattr(command, "callback", None), "__code__", None)
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code is code:
+            return True
+        frame = frame.tb_next
+    return False
+
+
+def _check_utf8(ctx: Any) -> None:
+    """Refuse arguments and marry's environment variables that are not UTF-8 text.
+
+    Python reads bytes that are not UTF-8 as lone surrogates, which no ledger can store:
+    refused at the door, before anything is opened or created.
+    """
+    values = [*getattr(ctx, "_protected_args", ()), *ctx.args]
+    values += [value for value in ctx.params.values() if isinstance(value, str)]
+    for value in values:
+        if _has_surrogate(value):
+            raise BadInput(f"the argument '{_shown(value)}' is not valid UTF-8; give it in UTF-8")
+    for name in _ENVIRONMENT:
+        value = os.environ.get(name)
+        if value is not None and _has_surrogate(value):
+            raise BadInput(f"{name}='{_shown(value)}' is not valid UTF-8; set it in UTF-8")
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= c <= "\udfff" for c in text)
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    """Text that is not UTF-8 as it came in: its bytes that are not UTF-8 as \\xNN."""
+    try:
+        shown = os.fsencode(text).decode("utf-8", "backslashreplace")
+    except UnicodeError:  # a lone surrogate that came from no bytes (in-process callers)
+        shown = text.encode("utf-8", "backslashreplace").decode("ascii")
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+def _warn_about_tz() -> None:
+    """Say once, on stderr, when TZ is set but cannot be used (times are then in UTC)."""
+    if "TZ" in os.environ:
+        from marrycli.dates import zone_warning
+
+        warning = zone_warning()
+        if warning is not None:
+            notice(f"warning: {warning}")
+
+
+def _output_failed(error: OSError, *, committed: bool) -> None:
+    """Standard output cannot be written (a full disk, /dev/full, an I/O error)."""
+    _stdout_to_devnull()  # what is still buffered must not fail again at exit
+    reason = error.strerror or str(error)
+    if committed:
+        notice(f"warning: the output could not be written ({reason}); the write was recorded")
+        raise typer.Exit(int(ExitStatus.OK))
+    notice(f"error: cannot write the output: {reason}")
+    raise typer.Exit(int(ExitStatus.BAD_INPUT))
 
 
 def _quiet_broken_pipe() -> None:
     """The reader went away (`marry report | head`): stop quietly, as SIGPIPE would."""
+    _stdout_to_devnull()
+    raise typer.Exit(141)
+
+
+def _stdout_to_devnull() -> None:
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
         pass  # stdout is not a real file (in-process tests)
-    raise typer.Exit(141)
 
 
 HELP = """\
@@ -66,7 +200,7 @@ Examples:
   marry report
 """
 
-app = typer.Typer(
+app = MarryTyper(
     cls=MarryGroup,
     help=HELP,
     rich_markup_mode=None,
@@ -106,6 +240,13 @@ def root(
     """marry: a promise ledger for people who serve customers."""
 
 
+# The order of `marry --help`: recording promises first, then reading the ledger, then
+# the directory, moving ledgers, and the ledger itself.
+COMMAND_ORDER = (
+    "promise", "keep", "break", "renegotiate", "undo", "whatif", "agenda", "report", "check",
+    "customer", "export", "import", "db",
+)  # fmt: skip
+
 app.add_typer(promises.promise_app, name="promise")
 app.command("keep")(promises.keep)
 app.command("break")(promises.break_promise)
@@ -122,5 +263,26 @@ app.add_typer(db.db_app, name="db")
 
 
 def run() -> None:
-    """Run the app as the `marry` command."""
-    app(prog_name="marry")
+    """Run the app as the `marry` command (`__main__.main` has made Ctrl-C quiet until now)."""
+    import signal
+
+    try:
+        # From here on Ctrl-C raises KeyboardInterrupt: a write in progress is rolled back,
+        # and Typer (or the handler below) exits 130 without a traceback.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        app(prog_name="marry")
+    except KeyboardInterrupt:
+        raise SystemExit(int(ExitStatus.INTERRUPTED)) from None
+    except OSError as error:  # writing help or a usage error (the command's own are handled)
+        if isinstance(error, BrokenPipeError):
+            _stdout_to_devnull()
+            raise SystemExit(141) from None
+        if error.errno not in _OUTPUT_ERRORS:
+            raise
+        _stdout_to_devnull()
+        notice(f"error: cannot write the output: {error.strerror or error}")
+        raise SystemExit(int(ExitStatus.BAD_INPUT)) from None
+    finally:
+        # The work is done (or refused); a Ctrl-C now would only turn its exit status into
+        # 130 or print a traceback from the interpreter's shutdown.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -68,7 +68,12 @@ def output_format(fmt: Format, json_flag: bool, csv_ok: bool = True) -> Format:
 
 def now() -> datetime:
     """The current time, in UTC. The only place the CLI reads the clock."""
-    return datetime.now(UTC)
+    from marrycli.dates import RANGE_WORDS, in_range
+
+    clock = datetime.now(UTC)
+    if not in_range(clock):  # a clock this wrong would put times in the ledger no zone shows
+        raise BadInput(f"the system clock reads {clock:%Y-%m-%d}; {RANGE_WORDS}: set the clock")
+    return clock
 
 
 def parse_when(option: str, text: str | None, *, end_of_day: bool, at: datetime) -> When | None:
