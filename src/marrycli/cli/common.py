@@ -50,7 +50,9 @@ AsOfOption = Annotated[
         "--as-of", metavar="WHEN", help="The ledger as it stood then (a bare day: its end)."
     ),
 ]
-NoteOption = Annotated[str | None, typer.Option("--note", help="Why, in a few words.")]
+NoteOption = Annotated[
+    str | None, typer.Option("--note", metavar="TEXT", help="Why, in a few words.")
+]
 AtOption = Annotated[
     str | None,
     typer.Option("--at", metavar="WHEN", help="When it happened (default: now)."),

@@ -15,8 +15,9 @@ from marrycli.cli.common import (
     now,
     output_format,
 )
+from marrycli.cli.help import MarryTyper
 
-customer_app = typer.Typer(
+customer_app = MarryTyper(
     help="The customer directory: list, rename, merge.\n\n\b\nExample:\n  marry customer list",
     no_args_is_help=True,
     rich_markup_mode=None,

@@ -12,9 +12,10 @@ from marrycli.cli.common import (
     notice,
     output_format,
 )
+from marrycli.cli.help import MarryTyper
 from marrycli.errors import LedgerUnusable
 
-db_app = typer.Typer(
+db_app = MarryTyper(
     help="The ledger itself: where it is, an integrity check, upgrades.\n\n\b\nExample:\n"
     "  marry db info",
     no_args_is_help=True,

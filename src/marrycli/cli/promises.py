@@ -22,10 +22,11 @@ from marrycli.cli.common import (
     output_format,
     parse_when,
 )
+from marrycli.cli.help import MarryTyper
 from marrycli.domain import EventKind, Promise, Size, Status, Value
 from marrycli.errors import BadInput
 
-promise_app = typer.Typer(
+promise_app = MarryTyper(
     help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
     '  marry promise add "Ship SSO" --customer acme --due friday',
     no_args_is_help=True,
@@ -89,7 +90,10 @@ def add(
         str, typer.Argument(metavar="TEXT", help="What was promised.", show_default=False)
     ],
     customer: Annotated[
-        str, typer.Option("--customer", "-c", help="Who it was promised to.", show_default=False)
+        str,
+        typer.Option(
+            "--customer", "-c", metavar="NAME", help="Who it was promised to.", show_default=False
+        ),
     ],
     due: Annotated[
         str | None,
@@ -108,7 +112,11 @@ def add(
     ] = Value.HIGH,
     owner: Annotated[
         str | None,
-        typer.Option("--owner", help="Who promised (default: $MARRY_USER, else your login name)."),
+        typer.Option(
+            "--owner",
+            metavar="NAME",
+            help="Who promised (default: $MARRY_USER, else your login name).",
+        ),
     ] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for more.")] = None,
     ref: RefOption = None,
@@ -136,7 +144,7 @@ def add(
     \b
     Examples:
       marry promise add "Ship SSO" --customer acme --due friday --size large
-      marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref "$CI_PIPELINE_ID-add"
+      marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref fix-login
     """
     from marrycli import service
 
@@ -168,7 +176,8 @@ def add(
 def list_(
     ctx: typer.Context,
     customer: Annotated[
-        str | None, typer.Option("--customer", "-c", help="Only this customer's promises.")
+        str | None,
+        typer.Option("--customer", "-c", metavar="NAME", help="Only this customer's promises."),
     ] = None,
     status: Annotated[
         StatusFilter | None,
@@ -180,7 +189,7 @@ def list_(
         ),
     ] = None,
     owner: Annotated[
-        str | None, typer.Option("--owner", help="Only this owner's promises.")
+        str | None, typer.Option("--owner", metavar="NAME", help="Only this owner's promises.")
     ] = None,
     tag: Annotated[
         list[str] | None,
@@ -258,7 +267,10 @@ def cancel(
     ctx: typer.Context,
     promise: IdArgument,
     note: Annotated[
-        str, typer.Option("--note", help="Why it is withdrawn (required).", show_default=False)
+        str,
+        typer.Option(
+            "--note", metavar="TEXT", help="Why it is withdrawn (required).", show_default=False
+        ),
     ],
     ref: RefOption = None,
     fmt: FormatOption = Format.TABLE,
@@ -327,7 +339,7 @@ def keep(
     \b
     Examples:
       marry keep 12
-      marry keep ref:release-4711 --at 2026-12-04T16:30 --ref "$CI_PIPELINE_ID-keep"
+      marry keep ref:release-4711 --at 2026-12-04T16:30 --ref "$CI_JOB_ID-keep"
     """
     _outcome(ctx, EventKind.KEPT, promise, at, note, ref, fmt, json_)
 
@@ -470,7 +482,7 @@ def what_if(
 def agenda(
     ctx: typer.Context,
     owner: Annotated[
-        str | None, typer.Option("--owner", help="Only this owner's promises.")
+        str | None, typer.Option("--owner", metavar="NAME", help="Only this owner's promises.")
     ] = None,
     within: Annotated[
         str,

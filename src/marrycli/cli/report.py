@@ -33,7 +33,10 @@ def report(
     customer: Annotated[
         str | None,
         typer.Option(
-            "--customer", "-c", help="One customer in detail: why it stands where it does."
+            "--customer",
+            "-c",
+            metavar="NAME",
+            help="One customer in detail: why it stands where it does.",
         ),
     ] = None,
     as_of: AsOfOption = None,
@@ -97,7 +100,9 @@ def check(
     ctx: typer.Context,
     customer: Annotated[
         list[str] | None,
-        typer.Option("--customer", "-c", help="Check only this customer; repeat for more."),
+        typer.Option(
+            "--customer", "-c", metavar="NAME", help="Check only this customer; repeat for more."
+        ),
     ] = None,
     min_stage: Annotated[
         Stage | None,
