@@ -985,7 +985,7 @@ def import_file(
     *,
     csv_format: bool,
     now: datetime,
-    progress: Callable[[int], None],
+    progress: Callable[[int, int], None],
 ) -> ImportCounts:
     """Import an export (JSONL) or a CSV of promises: all or nothing, in one transaction.
 
@@ -1080,14 +1080,14 @@ def _import(
     path: Path,
     csv_format: bool,
     now: datetime,
-    progress: Callable[[int], None],
+    progress: Callable[[int, int], None],
     dry_run: bool = False,
 ) -> ImportCounts:
     """Read and check the file, and (unless `dry_run`) write it in one transaction."""
     from marrycli import transfer
     from marrycli.storage.transfer import ImportCounts, Importer
 
-    with _open_lines(path) as lines:
+    with _open_lines(path) as (lines, bytes_read):
         read = transfer.read_csv if csv_format else transfer.read_jsonl
         records = read(lines, now)
         if dry_run:
@@ -1098,12 +1098,14 @@ def _import(
             return counts
         with ledger.write() as conn:
             assert conn is not None
-            return Importer(conn, to_micros(now), progress).add(records)
+            # progress(promises written, bytes of the file read so far)
+            advance = lambda done: progress(done, bytes_read())  # noqa: E731
+            return Importer(conn, to_micros(now), advance).add(records)
 
 
 @contextmanager
-def _open_lines(path: Path) -> Iterator[Iterator[str]]:
-    """A file to import, as lines of text (UTF-8); BadInput if it cannot be read."""
+def _open_lines(path: Path) -> Iterator[tuple[Iterator[str], Callable[[], int]]]:
+    """A file to import, as lines of text (UTF-8), and how many bytes of it were read."""
     from marrycli import transfer
 
     try:
@@ -1112,6 +1114,6 @@ def _open_lines(path: Path) -> Iterator[Iterator[str]]:
         raise BadInput(f"cannot read {path}: {error.strerror}") from None
     try:
         with handle:
-            yield transfer.decode_lines(handle)
+            yield transfer.decode_lines(handle), handle.tell
     except OSError as error:
         raise BadInput(f"cannot read {path}: {error.strerror}") from None

@@ -5,7 +5,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import Annotated, Any, TextIO, cast
 
 import typer
 
@@ -53,20 +53,59 @@ def export(
 
     path = ledger(ctx).location.path  # a SQLite ledger's file: never an output
     count = write_output_file(
-        "--output", output, lambda out: _export(ctx, fmt, out), protected=[path] if path else []
+        "--output",
+        output,
+        lambda out: _export(ctx, fmt, out, progress_as=output.name),
+        protected=[path] if path else [],
     )
     notice(f"exported {count} record(s) to {output}")
 
 
-def _export(ctx: typer.Context, fmt: ExportFormat, out: TextIO) -> int:
+def _export(
+    ctx: typer.Context, fmt: ExportFormat, out: TextIO, progress_as: str | None = None
+) -> int:
+    """Write the export to `out`; with `progress_as` (a file's name), a bar on a terminal."""
     from marrycli import render, service
 
+    if progress_as is not None and sys.stderr.isatty():
+        info = service.ledger_info(ledger(ctx))
+        # A line a record: JSONL's customers, promises and events (and renames), CSV's promises.
+        records = info.promises if fmt is ExportFormat.CSV else info.customers + info.promises
+        records += 0 if fmt is ExportFormat.CSV else info.events
+        with _progress(f"exporting {progress_as}", records + 1, "records") as advance:
+            counter = _LineCounter(out, advance)
+            count = _export(ctx, fmt, cast(TextIO, counter))
+            counter.flush_count()
+            return count
     clock = now()
     if fmt is ExportFormat.JSONL:
         return service.export_jsonl(ledger(ctx), out, clock)
     promises = service.export_promises(ledger(ctx))
     out.write(render.promises_csv(promises, clock))
     return len(promises)
+
+
+class _LineCounter:
+    """A text stream that reports the lines written through it (every 1000, and at the end)."""
+
+    def __init__(self, out: TextIO, advance: Callable[[int, int], None]) -> None:
+        self.out = out
+        self.advance = advance
+        self.lines = self.reported = 0
+
+    def write(self, text: str) -> int:
+        written = self.out.write(text)
+        self.lines += text.count("\n")
+        if self.lines - self.reported >= 1000:
+            self.flush_count()
+        return written
+
+    def flush_count(self) -> None:
+        self.advance(self.lines - self.reported, self.lines)
+        self.reported = self.lines
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.out, name)
 
 
 def import_(
@@ -106,7 +145,7 @@ def import_(
         raise BadInput(f"{file} is not a file to import")
     if fmt is None:
         fmt = ExportFormat.CSV if file.suffix.lower() == ".csv" else ExportFormat.JSONL
-    with _progress(file) as advance:
+    with _progress(f"importing {file.name}", file.stat().st_size, "promises") as advance:
         counts = service.import_file(
             ledger(ctx), file, csv_format=fmt is ExportFormat.CSV, now=now(), progress=advance
         )
@@ -117,15 +156,46 @@ def import_(
 
 
 @contextmanager
-def _progress(file: Path) -> Iterator[Callable[[int], None]]:
-    """A Rich progress bar on a terminal (stderr); nothing in a script."""
+def _progress(what: str, total: int, unit: str) -> Iterator[Callable[[int, int], None]]:
+    """On a terminal (stderr), a bar: `what`, the share of `total` done, how many `unit`
+    so far, their rate and the time left; nothing in a script.
+
+    The callback takes the `unit`s just done and how much of `total` is done (for an
+    import: promises written and bytes of the file read).
+    """
     if not sys.stderr.isatty():
-        yield lambda done: None
+        yield lambda done, completed: None
         return
-    from rich.progress import Progress
+    import time
+
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
 
     from marrycli.cli.common import console
 
-    with Progress(console=console(stderr=True), transient=True) as bar:
-        task = bar.add_task(f"importing {file.name}", total=None)
-        yield lambda done: bar.advance(task, done)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(bar_width=24),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[count]:,} " + unit),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    count = 0
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+        task = bar.add_task(what, total=total or None, count=0, rate="")
+
+        def advance(done: int, completed: int) -> None:
+            nonlocal count
+            count += done
+            elapsed = time.monotonic() - started
+            rate = f"{count / elapsed:,.0f} {unit}/s" if elapsed > 0 else ""
+            bar.update(task, completed=completed, count=count, rate=rate)
+
+        yield advance
