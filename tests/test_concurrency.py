@@ -136,3 +136,70 @@ def test_eight_processes_write_200_promises_and_keep_them(backend, tmp_path, req
         with sqlite3.connect(db) as conn:
             assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
         conn.close()
+
+
+IMPORTERS = 3
+IMPORTED = 2000  # promises in the file, each with one event
+
+
+def _import_file(path: Path, refs: bool) -> None:
+    """An export of IMPORTED promises (with refs or without) to one customer, each kept."""
+    with path.open("w") as out:
+        out.write('{"format": "marry-export", "version": 1}\n')
+        out.write('{"type": "customer", "id": 1, "name": "big", "merged_into": null, '
+                  '"created": "2024-01-01T00:00:00Z"}\n')  # fmt: skip
+        for i in range(1, IMPORTED + 1):
+            ref = f'"big-{i}"' if refs else "null"
+            out.write(
+                f'{{"type": "promise", "id": {i}, "customer_id": 1, "text": "p{i}", '
+                f'"made": "2024-01-01T00:00:00Z", "due": "2024-02-01T00:00:00Z", '
+                f'"size": "small", "value": "high", "owner": "o", "tags": [], "ref": {ref}, '
+                f'"recorded": "2024-01-01T00:00:00Z"}}\n'
+                f'{{"type": "event", "id": {i}, "promise_id": {i}, "kind": "kept", '
+                f'"at": "2024-01-15T00:00:00Z", "due": null, "note": null, "owner": "o", '
+                f'"ref": null, "voids": null, "recorded": "2024-01-15T00:00:00Z"}}\n'
+            )
+
+
+@pytest.mark.parametrize("refs", [False, True], ids=["without refs", "with refs"])
+@pytest.mark.parametrize("existing", [False, True], ids=["new ledger", "existing ledger"])
+def test_three_imports_of_one_file_write_one_copy(backend, tmp_path, request, refs, existing):
+    """Issue 9: on PostgreSQL three imports at once wrote three copies (or refused two)."""
+    db = _ledger(backend, tmp_path, request, "imports")
+    if existing:
+        first = subprocess.run(
+            [marry_executable(), "--db", db, "promise", "add", "already there", "-c", "acme"],
+            capture_output=True,
+            text=True,
+        )
+        assert first.returncode == 0, first.stderr
+    path = tmp_path / "big.jsonl"
+    _import_file(path, refs)
+    barrier = threading.Barrier(IMPORTERS)
+    results: list[subprocess.CompletedProcess[str]] = []
+
+    def run() -> None:
+        barrier.wait()
+        results.append(
+            subprocess.run(
+                [marry_executable(), "--db", db, "import", str(path)],
+                capture_output=True,
+                text=True,
+            )
+        )
+
+    threads = [threading.Thread(target=run) for _ in range(IMPORTERS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [r.returncode for r in results] == [0] * IMPORTERS, [r.stderr for r in results]
+    imported = sorted(int(r.stderr.split("imported ")[1].split()[0]) for r in results)
+    assert imported == [0] * (IMPORTERS - 1) + [IMPORTED], [r.stderr for r in results]
+    rows = ledger_rows(db)
+    assert len(rows["marry_promise"]) == IMPORTED + existing
+    assert len(rows["marry_event"]) == IMPORTED
+    assert len(rows["marry_ref"]) == (IMPORTED if refs else 0)
+    if backend == "sqlite":
+        folder = Path(db).parent
+        assert [p.name for p in folder.iterdir() if ".import-" in p.name] == []
