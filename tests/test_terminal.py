@@ -136,9 +136,18 @@ def _assert_words_whole(output: str, texts: list[str]) -> None:
             ), (word, output)
 
 
+@pytest.fixture(scope="module")
+def ledger(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, str], dict[str, int]]:
+    """One ledger for the table tests (made once: they only read it), and its promise ids."""
+    path = tmp_path_factory.mktemp("terminal") / "ledger.db"
+    env = {"MARRY_USER": "tester", "TZ": "UTC", "NO_COLOR": "1", "COLUMNS": "80"}
+    ids = _ledger(Marry(db=str(path), backend="sqlite", env=env))
+    return {"MARRY_DB": str(path)}, ids
+
+
 @pytest.mark.parametrize("columns", [80, 60])
-def test_tables_on_a_terminal_keep_names_whole_and_fit(sqlite_marry, columns):
-    ids = _ledger(sqlite_marry)
+def test_tables_on_a_terminal_keep_names_whole_and_fit(ledger, columns):
+    env, ids = ledger
     commands = [
         ["promise", "list"],
         ["report"],
@@ -148,7 +157,7 @@ def test_tables_on_a_terminal_keep_names_whole_and_fit(sqlite_marry, columns):
         ["report", "--by", "owner"],
         ["report", "--customer", "Globex Corporation"],
     ]
-    listing, report, agenda, customers, show, owners, detail = on_terminal(commands, columns)
+    listing, report, agenda, customers, show, owners, detail = on_terminal(commands, columns, env)
     for output in (listing, report, agenda, customers, show, owners, detail):
         _assert_fits(output, columns)
     for output in (listing, report, customers):
@@ -169,16 +178,16 @@ def test_tables_on_a_terminal_keep_names_whole_and_fit(sqlite_marry, columns):
         assert {"Act", "Now", "+1d"} <= set(agenda.split())
 
 
-def test_a_tiny_terminal_or_columns_0_gets_a_sane_minimum_width(sqlite_marry):
-    _ledger(sqlite_marry)
-    (listing, report) = on_terminal([["promise", "list"], ["report"]], columns=20)
+def test_a_tiny_terminal_or_columns_0_gets_a_sane_minimum_width(ledger):
+    env, _ids = ledger
+    (listing, report) = on_terminal([["promise", "list"], ["report"]], 20, env)
     for output in (listing, report):
         _assert_fits(output, 40)  # laid out for 40 columns; the terminal wraps the rest
         assert "Customer" in output.split()
     _assert_names_whole(report, CUSTOMERS[1:])
     assert "Northwind Traders" in report and "…" in report  # only the longest name is cut
-    for value in ("0", "1", "7"):
-        piped = run_marry("promise", "list", env={"COLUMNS": value})
+    for value in ("0", "7"):  # piped: laid out for $COLUMNS, but at least 40
+        piped = run_marry("promise", "list", env={**env, "COLUMNS": value})
         assert piped.exit_code == 0 and piped.stdout.strip(), piped
         assert max(cell_len(line) for line in piped.stdout.splitlines()) <= 40
         assert "Customer" in piped.stdout.split()
