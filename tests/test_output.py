@@ -88,3 +88,47 @@ def test_every_help_shows_a_usage_example(marry):
         assert "marry " in examples.partition("Options:")[0], path
         seen += 1
     assert seen >= 15
+
+
+def test_piped_tables_end_no_line_in_spaces_and_keep_names_whole(sqlite_marry):
+    marry = sqlite_marry
+    long_name = "Northwind Traders International"
+    pid = marry.add(
+        "Migrate the whole warehouse management system to the new cloud region", long_name,
+        "--due", "+2d", "--owner", "Alexandra Konstantinopoulou", "--tag", "q4", "--force",
+    )  # fmt: skip
+    marry.ok("renegotiate", str(pid), "--due", "+9d", "--note", "waiting for the vendor's answer")
+    done = marry.add("Weekly usage report", "acme", "--made", "-3d", "--due", "-2d")
+    marry.ok("keep", str(done), "--at", "-2d")
+    views = [
+        ["promise", "list"],
+        ["promise", "list", "--status", "all"],
+        ["promise", "show", str(pid)],
+        ["customer", "list"],
+        ["report"],
+        ["report", "--customer", "acme"],
+        ["report", "--by", "owner"],
+        ["agenda", "--within", "+30d"],
+        ["whatif", str(pid), "--keep"],
+        ["db", "info"],
+    ]
+    for columns in ("80", "60"):
+        for args in views:
+            out = marry.ok(*args, COLUMNS=columns).stdout
+            lines = out.splitlines()
+            assert lines, args
+            assert not [line for line in lines if line != line.rstrip()], (args, out)
+            assert all(len(line) <= int(columns) for line in lines), (args, columns, out)
+            if args in (views[0], views[1], views[3], views[4], views[7]):  # name in a column
+                assert any(long_name in line for line in lines), (args, out)
+
+
+def test_the_package_ships_its_type_hints():
+    """PEP 561: py.typed is in the package, and pyproject puts it in the wheel."""
+    import tomllib
+    from importlib.resources import files
+    from pathlib import Path
+
+    assert files("marrycli").joinpath("py.typed").is_file()
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert "py.typed" in pyproject["tool"]["setuptools"]["package-data"]["marrycli"]
