@@ -301,7 +301,7 @@ def customers_table(summaries: Sequence[CustomerSummary], console: Console) -> T
         Column("Overdue", justify="right"),
         Column("Also known as", "text", drop=1, min_width=16),
     ]
-    rows = [
+    rows: list[list[str | Text]] = [
         [
             Text(visible(s.customer)),
             str(s.promises),

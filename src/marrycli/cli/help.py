@@ -8,10 +8,13 @@ the metavar alone, a choice as `[a|b]`. Every `MarryTyper` command is a `MarryCo
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import typer
 from typer.core import TyperCommand
+from typer.models import CommandFunctionType
 
 _TYPE_HINT = re.compile(r" <([^<>]*)>$")  # Typer's " <str>" at the end of an option's names
 
@@ -43,7 +46,7 @@ class MarryCommand(TyperCommand):
             if param.param_type_name == "argument":
                 arguments.append((_metavar(param), text))
             else:
-                options.append((_TYPE_HINT.sub(lambda m, p=param: _readable(m, p), names), text))
+                options.append((_TYPE_HINT.sub(partial(_readable, param=param), names), text))
         if arguments:
             with formatter.section("Arguments"):
                 formatter.write_dl(arguments)
@@ -61,5 +64,7 @@ def _readable(found: re.Match[str], param: Any) -> str:
 class MarryTyper(typer.Typer):
     """A Typer app whose commands are MarryCommands."""
 
-    def command(self, name: str | None = None, *, cls: Any = None, **kwargs: Any) -> Any:
+    def command(
+        self, name: str | None = None, *, cls: type[TyperCommand] | None = None, **kwargs: Any
+    ) -> Callable[[CommandFunctionType], CommandFunctionType]:
         return super().command(name, cls=cls or MarryCommand, **kwargs)
