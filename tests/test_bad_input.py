@@ -116,6 +116,14 @@ CASES = [
         ["promise", "list", "@MARRY_LOCK_TIMEOUT=soon"],
         "MARRY_LOCK_TIMEOUT",
     ),
+    ("made before 1000", ["promise", "add", "x", "-c", "a", "--made", "0001-01-01"], "range"),
+    ("due after 8999", ["promise", "add", "x", "-c", "a", "--due", "9999-12-30"], "range"),
+    ("as-of before 1000", ["report", "--as-of", "0001-01-01"], "range"),
+    ("at before 1000", ["keep", "{open}", "--at", "0999-12-31"], "range"),
+    ("an id of 5,000 digits", ["keep", "1" * 5000], "not a promise id"),
+    ("text not UTF-8", ["promise", "add", "\udcff", "-c", "a"], "not valid UTF-8"),
+    ("a lone surrogate", ["promise", "add", "x", "-c", "\ud800"], "not valid UTF-8"),
+    ("MARRY_USER not UTF-8", ["promise", "add", "x", "-c", "a", "@MARRY_USER=\udcff"], "UTF-8"),
 ]
 
 
@@ -159,6 +167,9 @@ def test_bad_input_covers_at_least_30_kinds():
         ["customer", "rename", "a", "b"],
         ["customer", "merge", "a", "b"],
         ["promise", "show", "1"],
+        ["promise", "add", "\udcff", "-c", "acme"],
+        ["promise", "add", "x", "-c", "acme", "--made", "0001-01-01"],
+        ["keep", "9" * 5000],
     ],
 )
 def test_a_rejected_write_on_a_missing_ledger_creates_no_file(sqlite_marry, args):
