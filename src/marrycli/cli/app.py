@@ -51,7 +51,14 @@ class MarryGroup(TyperGroup):
             _output_failed(error, committed=path in WRITES and _ran(command, error))
         except Exception as error:
             if isinstance(error, _CLICK_EXCEPTION):
-                raise  # usage errors: Typer prints them with the usage line (exit 2)
+                # Usage errors: Typer prints them with the usage line (exit 2); they quote
+                # what was typed, so its format characters are made visible first.
+                message = getattr(error, "message", "")
+                if isinstance(message, str) and not message.isprintable():
+                    from marrycli.render import visible
+
+                    error.message = visible(message)
+                raise
             _internal_error(ctx, error)
 
 
