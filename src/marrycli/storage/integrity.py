@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from marrycli import history
-from marrycli.domain import EventKind
+from marrycli.dates import RANGE_WORDS
+from marrycli.domain import EventKind, Size, Value
 from marrycli.storage import repo
 from marrycli.storage.ledger import Ledger
 
@@ -15,8 +16,14 @@ def check(ledger: Ledger) -> list[str]:
     with ledger.read() as conn:
         if conn is None:
             return []
-        problems = _database(conn) if ledger.is_sqlite else []
-        return problems + _rules(conn)
+        problems = _database(conn) if ledger.is_sqlite else _references(conn)
+        problems += _tampering(conn)
+        if problems:
+            return problems  # the rules read rows as domain objects, which these are not
+        try:
+            return _rules(conn)
+        except repo.Damage as damage:  # damage of a kind the checks above do not name
+            return [damage.problem]
 
 
 def _database(conn: Connection) -> list[str]:
@@ -49,4 +56,117 @@ def _rules(conn: Connection) -> list[str]:
                     f"event {event.id} of promise {promise.id}: "
                     f"{history.describe(found, event.kind)}"
                 )
+    return problems
+
+
+# -- rows no write of marry's makes (the ledger changed behind its back) ------------------------
+
+# (table, column) of every stored time; each must lie in dates.EARLIEST .. dates.LATEST.
+_TIMES = (
+    ("marry_customer", "created", "the time customer {} was created"),
+    ("marry_customer_change", "at", "the time of directory change {}"),
+    ("marry_promise", "made", "the time promise {} was made"),
+    ("marry_promise", "due", "the due time of promise {}"),
+    ("marry_promise", "recorded", "the time promise {} was recorded"),
+    ("marry_event", "at", "the time of event {}"),
+    ("marry_event", "due", "the new due time of event {}"),
+    ("marry_event", "recorded", "the time event {} was recorded"),
+)
+_CHOICES = (
+    ("marry_promise", "size", "the size of promise {}", [s.value for s in Size]),
+    ("marry_promise", "value", "the value of promise {}", [v.value for v in Value]),
+    ("marry_event", "kind", "the kind of event {}", [k.value for k in EventKind]),
+    ("marry_customer_change", "kind", "the kind of directory change {}", ["rename", "merge"]),
+)
+# (table, id column, column): texts SQLite would let hold a number or bytes.
+_TEXTS = (
+    ("marry_customer", "id", "key"),
+    ("marry_customer", "id", "name"),
+    ("marry_promise", "id", "text"),
+    ("marry_promise", "id", "owner"),
+    ("marry_event", "id", "note"),
+    ("marry_event", "id", "owner"),
+    ("marry_ref", "promise_id", "ref"),
+)
+# (table, column, parent): references PostgreSQL would enforce unless its checks were
+# switched off (SQLite's are listed by PRAGMA foreign_key_check).
+_REFERENCES = (
+    ("marry_customer", "merged_into", "marry_customer"),
+    ("marry_customer_change", "customer_id", "marry_customer"),
+    ("marry_customer_change", "into_id", "marry_customer"),
+    ("marry_promise", "customer_id", "marry_customer"),
+    ("marry_event", "promise_id", "marry_promise"),
+    ("marry_event", "voids", "marry_event"),
+    ("marry_ref", "promise_id", "marry_promise"),
+    ("marry_ref", "event_id", "marry_event"),
+)
+
+
+def _tampering(conn: Connection) -> list[str]:
+    """Values no write of marry's stores: unknown sizes, values and kinds, times out of
+    range, tags that are not a JSON list of texts, merges no `customer merge` makes."""
+    problems = []
+    for table, column, what, choices in _CHOICES:
+        allowed = ", ".join(f"'{choice}'" for choice in choices)
+        for row_id, value in conn.exec_driver_sql(
+            f"SELECT id, {column} FROM {table} WHERE {column} NOT IN ({allowed}) ORDER BY id"
+        ):
+            shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+            problems.append(f"{what.format(row_id)} is {shown}, not one of {', '.join(choices)}")
+    for table, column, what in _TIMES:
+        for (row_id,) in conn.exec_driver_sql(
+            f"SELECT id FROM {table} WHERE {column} IS NOT NULL"
+            f" AND NOT ({column} >= {repo.FIRST_MICROS} AND {column} < {repo.END_MICROS})"
+            " ORDER BY id"
+        ):
+            problems.append(f"{what.format(row_id)} is out of range ({RANGE_WORDS})")
+    if conn.dialect.name == "sqlite":
+        problems += _sqlite_types(conn)
+    for promise_id, tags in conn.exec_driver_sql("SELECT id, tags FROM marry_promise ORDER BY id"):
+        try:
+            repo.read_tags(tags, f"the tags of promise {promise_id}")
+        except repo.Damage as damage:
+            problems.append(damage.problem)
+    rows = conn.exec_driver_sql("SELECT id, merged_into FROM marry_customer ORDER BY id").all()
+    into_of = {entry_id: into for entry_id, into in rows}
+    for entry_id, into in rows:
+        if into == entry_id:
+            problems.append(f"customer {entry_id} is merged into itself")
+        elif into is not None and into_of.get(into) is not None:
+            problems.append(
+                f"customer {entry_id} is merged into customer {into}, which is merged itself"
+            )
+    return problems
+
+
+def _sqlite_types(conn: Connection) -> list[str]:
+    """Stored values of the wrong type (SQLite keeps what it is given)."""
+    problems = []
+    for table, column, _what in _TIMES:
+        for row_id, kind in conn.exec_driver_sql(
+            f"SELECT id, typeof({column}) FROM {table}"
+            f" WHERE typeof({column}) NOT IN ('integer', 'null') ORDER BY id"
+        ):
+            problems.append(f"{table} row {row_id}: {column} holds {kind}, not an integer time")
+    for table, key, column in _TEXTS:
+        for row_id, kind in conn.exec_driver_sql(
+            f"SELECT {key}, typeof({column}) FROM {table}"
+            f" WHERE typeof({column}) NOT IN ('text', 'null') ORDER BY {key}"
+        ):
+            problems.append(f"{table} row {row_id}: {column} holds {kind}, not text")
+    return problems
+
+
+def _references(conn: Connection) -> list[str]:
+    """Rows pointing to rows that do not exist (PostgreSQL with its checks switched off)."""
+    problems = []
+    for table, column, parent in _REFERENCES:
+        key = "ref" if table == "marry_ref" else "id"
+        for row_id, missing in conn.exec_driver_sql(
+            f"SELECT c.{key}, c.{column} FROM {table} c LEFT JOIN {parent} p"
+            f" ON p.id = c.{column} WHERE c.{column} IS NOT NULL AND p.id IS NULL ORDER BY 1"
+        ):
+            problems.append(
+                f"{table} row {row_id} points to a missing row of {parent} (id {missing})"
+            )
     return problems

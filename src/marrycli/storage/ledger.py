@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from marrycli.errors import LedgerUnusable
-from marrycli.storage import tables
+from marrycli.storage import repo, tables
 from marrycli.storage.location import Location
 
 # Schema versions: (version, name, migration). A new ledger is created at the
@@ -330,6 +330,11 @@ class Ledger:
         """Turn the database's failures into LedgerUnusable, with the password scrubbed."""
         try:
             yield
+        except repo.Damage as damage:
+            raise LedgerUnusable(
+                f"the ledger {self.location.display} is damaged: {damage.problem}; "
+                "`marry db check` lists its problems"
+            ) from None
         except exc.ProgrammingError as error:
             # A table or column gone (renamed behind marry's back) is a damaged ledger;
             # any other ProgrammingError is a bug of ours, not a state of the ledger.
@@ -347,8 +352,7 @@ class Ledger:
         original = getattr(error, "orig", error)
         detail = self.location.scrub(_first_line(original))
         return LedgerUnusable(
-            f"the ledger {self.location.display} is damaged ({detail}); "
-            "`marry db check` lists its problems; restore it from a backup"
+            f"the ledger {self.location.display} is damaged ({detail}); restore it from a backup"
         )
 
     def _unusable(self, error: BaseException, creating: bool = False) -> LedgerUnusable:

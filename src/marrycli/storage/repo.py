@@ -9,13 +9,16 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, select, update
 
-from marrycli.dates import from_micros
+from marrycli.dates import EARLIEST, LATEST, RANGE_WORDS, from_micros, to_micros
 from marrycli.domain import Event, EventKind, Promise, Size, Value
+from marrycli.errors import LedgerUnusable
 from marrycli.storage.tables import (
     CustomerChangeRow,
     CustomerRow,
@@ -29,6 +32,65 @@ _change = CustomerChangeRow.__table__  # type: ignore[attr-defined]
 _promise = PromiseRow.__table__  # type: ignore[attr-defined]
 _event = EventRow.__table__  # type: ignore[attr-defined]
 _ref = RefRow.__table__  # type: ignore[attr-defined]
+
+
+# -- rows that no write of marry's could have made ----------------------------------------------
+
+
+class Damage(LedgerUnusable):
+    """A row no marry write could have made: the ledger was changed behind marry's back.
+
+    Raised while rows become domain objects, so that every read refuses a damaged ledger
+    with one line (exit 3) instead of failing somewhere later; `Ledger` adds where it is.
+    """
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"the ledger is damaged: {problem}; `marry db check` lists its problems")
+        self.problem = problem
+
+
+_SIZES = {s.value: s for s in Size}
+_VALUES = {v.value: v for v in Value}
+_KINDS = {k.value: k for k in EventKind}
+FIRST_MICROS = to_micros(EARLIEST)  # the times a ledger may hold: [FIRST_MICROS, END_MICROS)
+END_MICROS = to_micros(LATEST)
+
+
+def read_time(us: Any, what: str) -> datetime:
+    """A stored time as an aware datetime; Damage if it is not one the ledger may hold."""
+    if type(us) is int and FIRST_MICROS <= us < END_MICROS:
+        return from_micros(us)
+    raise Damage(f"{what} is not a time marry can hold ({RANGE_WORDS})")
+
+
+def _optional_time(us: Any, what: str) -> datetime | None:
+    return None if us is None else read_time(us, what)
+
+
+def read_text(value: Any, what: str) -> str:
+    """A stored text; Damage if it is something else (a number, bytes, NULL)."""
+    if type(value) is str:
+        return value
+    raise Damage(f"{what} is not text")
+
+
+def read_tags(raw: Any, what: str) -> tuple[str, ...]:
+    """Stored tags (a JSON array of texts) as a tuple; Damage if they are not that."""
+    try:
+        tags = json.loads(raw) if type(raw) is str else None
+    except (ValueError, RecursionError):
+        tags = None
+    if type(tags) is list and all(type(tag) is str for tag in tags):
+        return tuple(tags)
+    raise Damage(f"{what} are not a JSON list of texts")
+
+
+def _member(table: dict[str, Any], value: Any, what: str) -> Any:
+    found = table.get(value) if type(value) is str else None
+    if found is None:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        raise Damage(f"{what} is {shown}, not one of {', '.join(table)}")
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,11 +163,33 @@ def list_customers(conn: Connection) -> list[tuple[int, str, list[str]]]:
     rows = conn.execute(
         select(_customer.c.id, _customer.c.name, _customer.c.merged_into).order_by(_customer.c.id)
     ).all()
+    _check_merges((cid, into) for cid, _name, into in rows)
     merged: dict[int, list[str]] = defaultdict(list)
-    for _id, name, into in rows:
+    for cid, name, into in rows:
+        read_text(name, f"the name of customer {cid}")
         if into is not None:
             merged[into].append(name)
     return [(cid, name, merged[cid]) for cid, name, into in rows if into is None]
+
+
+def _check_merges(entries: Iterable[tuple[int, int | None]]) -> dict[int, int]:
+    """Each directory entry's customer (itself, or the one it is merged into); Damage for
+    a merge no `customer merge` makes: into itself, into a missing entry or into an alias."""
+    into_of = dict(entries)
+    for entry_id, into in into_of.items():
+        if into is None:
+            continue
+        if into == entry_id:
+            raise Damage(f"customer {entry_id} is merged into itself")
+        if into not in into_of:
+            raise Damage(
+                f"customer {entry_id} is merged into customer {into}, which does not exist"
+            )
+        if into_of[into] is not None:
+            raise Damage(
+                f"customer {entry_id} is merged into customer {into}, which is merged itself"
+            )
+    return {entry_id: entry_id if into is None else into for entry_id, into in into_of.items()}
 
 
 def rename_customer(
@@ -242,8 +326,9 @@ def load_promises(
             _promise.c.tags,
         )
         .select_from(_promise)
-        .join(entry, entry.c.id == _promise.c.customer_id)
-        .join(root, root.c.id == root_id)
+        # Outer joins: a promise of a missing customer is damage to report, not to hide.
+        .outerjoin(entry, entry.c.id == _promise.c.customer_id)
+        .outerjoin(root, root.c.id == root_id)
         .order_by(_promise.c.id)
     )
     conditions = []
@@ -268,19 +353,25 @@ def load_promises(
     return [
         Promise(
             id=pid,
-            customer=name,
-            text=text_,
-            made=from_micros(made),
-            due=from_micros(due) if due is not None else None,
-            size=Size(size),
-            value=Value(value),
-            owner=owner,
-            tags=tuple(json.loads(tags)),
+            customer=_customer_name(name, pid),
+            text=read_text(text_, f"the text of promise {pid}"),
+            made=read_time(made, f"the time promise {pid} was made"),
+            due=_optional_time(due, f"the due time of promise {pid}"),
+            size=_member(_SIZES, size, f"the size of promise {pid}"),
+            value=_member(_VALUES, value, f"the value of promise {pid}"),
+            owner=read_text(owner, f"the owner of promise {pid}"),
+            tags=read_tags(tags, f"the tags of promise {pid}"),
             ref=refs.get(pid),
             events=tuple(events.get(pid, ())),
         )
         for pid, name, text_, made, due, size, value, owner, tags in rows
     ]
+
+
+def _customer_name(name: Any, promise_id: int) -> str:
+    if name is None:
+        raise Damage(f"promise {promise_id} belongs to a customer that does not exist")
+    return read_text(name, f"the name of the customer of promise {promise_id}")
 
 
 def _load_events(conn: Connection, promise_ids: Iterable[int] | None) -> dict[int, list[Event]]:
@@ -307,11 +398,11 @@ def _load_events(conn: Connection, promise_ids: Iterable[int] | None) -> dict[in
             Event(
                 id=eid,
                 promise_id=pid,
-                kind=EventKind(kind),
-                at=from_micros(at),
-                due=from_micros(due) if due is not None else None,
-                note=note,
-                owner=owner,
+                kind=_member(_KINDS, kind, f"the kind of event {eid}"),
+                at=read_time(at, f"the time of event {eid}"),
+                due=_optional_time(due, f"the new due time of event {eid}"),
+                note=None if note is None else read_text(note, f"the note of event {eid}"),
+                owner=read_text(owner, f"the owner of event {eid}"),
                 ref=ref_key,
                 voids=voids,
             )
@@ -360,12 +451,19 @@ def report_promises(conn: Connection, as_of: int) -> Iterator[tuple[int, list[Pr
     """
     root_of, merged_roots = _directory_roots(conn)
     held: dict[int, list[Promise]] = defaultdict(list)
-    for entry_id, promises in _group_rows(stream(conn, REPORT_SQL, {"as_of": as_of})):
-        root = root_of[entry_id]
-        if root in merged_roots:
-            held[root].extend(promises)
-        else:
-            yield root, promises
+    # closing(): the cursor is closed here, also when a row turns out damaged, and not
+    # later by the garbage collector on a connection closed by then.
+    with closing(stream(conn, REPORT_SQL, {"as_of": as_of})) as rows:
+        for entry_id, promises in _group_rows(rows):
+            root = root_of.get(entry_id)
+            if root is None:
+                raise Damage(
+                    f"promise {promises[0].id} belongs to customer {entry_id}, which does not exist"
+                )
+            if root in merged_roots:
+                held[root].extend(promises)
+            else:
+                yield root, promises
     for root, promises in held.items():
         promises.sort(key=lambda p: p.id)
         yield root, promises
@@ -396,28 +494,28 @@ def customer_names(conn: Connection) -> dict[int, str]:
     rows = conn.execute(
         select(_customer.c.id, _customer.c.name).where(_customer.c.merged_into.is_(None))
     )
-    return {cid: name for cid, name in rows}
+    return {cid: read_text(name, f"the name of customer {cid}") for cid, name in rows}
 
 
 def _directory_roots(conn: Connection) -> tuple[dict[int, int], set[int]]:
-    root_of: dict[int, int] = {}
-    merged_roots: set[int] = set()
-    for entry_id, into in conn.execute(select(_customer.c.id, _customer.c.merged_into)):
-        root_of[entry_id] = into if into is not None else entry_id
-        if into is not None:
-            merged_roots.add(into)
+    rows = conn.execute(select(_customer.c.id, _customer.c.merged_into)).all()
+    root_of = _check_merges((entry_id, into) for entry_id, into in rows)
+    merged_roots = {into for _entry_id, into in rows if into is not None}
     return root_of, merged_roots
 
 
 def _group_rows(rows: Iterable[Any]) -> Iterator[tuple[int, list[Promise]]]:
-    """Fold REPORT_SQL's rows (one per event, or one per promise without events) into promises."""
+    """Fold REPORT_SQL's rows (one per event, or one per promise without events) into promises.
+
+    Each row is checked as it comes (sizes, values, kinds, times in range) with a few
+    comparisons; a row that fails them is damage, described by `_row_damage`.
+    """
     customer: int | None = None
     promises: list[Promise] = []
     head: tuple[Any, ...] | None = None
     events: list[Event] = []
-    sizes = {s.value: s for s in Size}
-    values = {v.value: v for v in Value}
-    kinds = {k.value: k for k in EventKind}
+    sizes, values, kinds = _SIZES, _VALUES, _KINDS
+    lo, hi = FIRST_MICROS, END_MICROS
 
     def finish() -> None:
         assert head is not None
@@ -439,32 +537,65 @@ def _group_rows(rows: Iterable[Any]) -> Iterator[tuple[int, list[Promise]]]:
             )
         )
 
-    for cid, pid, made, due, size, value, eid, kind, at, new_due, voids in rows:
-        if head is None or pid != head[0]:
-            if head is not None:
-                finish()
-            if cid != customer:
-                if customer is not None:
-                    yield customer, promises
-                customer, promises = cid, []
-            head = (pid, made, due, size, value)
-            events = []
-        if eid is not None:
-            # Positional: Event(id, promise_id, kind, at, due, note, owner, ref, voids)
-            events.append(
-                Event(
-                    eid,
-                    pid,
-                    kinds[kind],
-                    from_micros(at),
-                    from_micros(new_due) if new_due is not None else None,
-                    None,
-                    None,
-                    None,
-                    voids,
+    row: tuple[Any, ...] = ()
+    try:
+        for row in rows:
+            cid, pid, made, due, size, value, eid, kind, at, new_due, voids = row
+            if head is None or pid != head[0]:
+                if not (
+                    lo <= made < hi
+                    and (due is None or lo <= due < hi)
+                    and size in sizes
+                    and value in values
+                ):
+                    raise _row_damage(row)
+                if head is not None:
+                    finish()
+                if cid != customer:
+                    if customer is not None:
+                        yield customer, promises
+                    customer, promises = cid, []
+                head = (pid, made, due, size, value)
+                events = []
+            if eid is not None:
+                if not (
+                    kind in kinds and lo <= at < hi and (new_due is None or lo <= new_due < hi)
+                ):
+                    raise _row_damage(row)
+                # Positional: Event(id, promise_id, kind, at, due, note, owner, ref, voids)
+                events.append(
+                    Event(
+                        eid,
+                        pid,
+                        kinds[kind],
+                        from_micros(at),
+                        from_micros(new_due) if new_due is not None else None,
+                        None,
+                        None,
+                        None,
+                        voids,
+                    )
                 )
-            )
+    except (TypeError, KeyError, ValueError, OverflowError):  # a value of the wrong type
+        raise _row_damage(row) from None
     if head is not None:
         finish()
         assert customer is not None
         yield customer, promises
+
+
+def _row_damage(row: tuple[Any, ...]) -> Damage:
+    """What is wrong with a row of REPORT_SQL."""
+    _cid, pid, made, due, size, value, eid, kind, at, new_due, _voids = row
+    try:
+        read_time(made, f"the time promise {pid} was made")
+        _optional_time(due, f"the due time of promise {pid}")
+        _member(_SIZES, size, f"the size of promise {pid}")
+        _member(_VALUES, value, f"the value of promise {pid}")
+        if eid is not None:
+            _member(_KINDS, kind, f"the kind of event {eid}")
+            read_time(at, f"the time of event {eid}")
+            _optional_time(new_due, f"the new due time of event {eid}")
+    except Damage as damage:
+        return damage
+    return Damage(f"promise {pid} cannot be read")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
-from marrycli.dates import format_utc, from_micros, to_micros
+from marrycli.dates import format_utc, to_micros
 from marrycli.domain import customer_key
 from marrycli.errors import BadInput
 from marrycli.storage import repo
@@ -25,7 +25,7 @@ CHUNK = 5000  # promises written per executemany round
 
 
 def _time(us: int | None) -> str | None:
-    return format_utc(from_micros(us)) if us is not None else None
+    return format_utc(repo.read_time(us, "a stored time")) if us is not None else None
 
 
 # -- export ----------------------------------------------------------------------------------
@@ -89,7 +89,7 @@ def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
                 "size": size,
                 "value": value,
                 "owner": owner,
-                "tags": json.loads(tags),
+                "tags": list(repo.read_tags(tags, f"the tags of promise {pid}")),
                 "ref": ref,
                 "recorded": _time(recorded),
             }
