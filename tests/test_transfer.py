@@ -288,3 +288,61 @@ def test_sigkill_during_an_import_leaves_the_ledger_as_it_was(sqlite_marry, tmp_
     assert sqlite_marry.rows() == before
     checked = sqlite_marry("db", "check")
     assert checked.exit_code == 0, checked.stderr
+
+
+def _smuggle(marry: Marry, text: str) -> None:
+    """Put a text the CLI refuses into the ledger behind marry's back (SQLite)."""
+    import sqlite3
+
+    with sqlite3.connect(marry.db) as conn:
+        conn.execute("UPDATE marry_promise SET text = ? WHERE id = 1", (text,))
+    conn.close()
+
+
+def test_csv_never_prints_raw_control_characters(sqlite_marry):
+    sqlite_marry.add("Ship SSO", "acme", "--tag", "a;b", "--tag", "-x")
+    _smuggle(sqlite_marry, "a\x1b]0;owned\x07b\x08\u202e<U+0041>")
+    for args in (("export", "--format", "csv"), ("promise", "list", "--format", "csv")):
+        out = sqlite_marry.ok(*args).stdout
+        assert out.isprintable() or out.replace("\n", "").isprintable(), repr(out)
+        assert "a<U+001B>]0;owned<U+0007>b<U+0008><U+202E><U+003C>U+0041>" in out
+        assert "a<U+003B>b;-x" in out  # only a cell's start is guarded
+    out = sqlite_marry.ok("export").stdout  # JSONL: lossless, but escaped
+    assert out.replace("\n", "").isprintable()
+    assert "\\u001b]0;owned\\u0007b\\b\\u202e<U+0041>" in out
+
+
+def test_csv_escapes_round_trip_through_import(sqlite_marry, tmp_path):
+    texts = ["right\u202eto left", "<U+0041> literally", "'=quoted", "''+twice", "\u2066isolate"]
+    for number, text in enumerate(texts):
+        sqlite_marry.add(text, "acme", "--tag", "a;b", "--tag", "<U+003B>", "--made", at(number))
+    path = tmp_path / "p.csv"
+    path.write_text(sqlite_marry.ok("export", "--format", "csv").stdout)
+    target = Marry(db=str(tmp_path / "target.db"), backend="sqlite")
+    target.ok("import", str(path))
+    got = target.json("promise", "list", "--status", "all")
+    assert [(p["text"], p["tags"]) for p in got] == [(t, ["a;b", "<U+003B>"]) for t in texts]
+
+
+def test_a_csv_with_a_smuggled_control_character_is_refused(sqlite_marry, tmp_path):
+    sqlite_marry.add("Ship SSO", "acme")
+    _smuggle(sqlite_marry, "a\x1bb")
+    path = tmp_path / "p.csv"
+    path.write_text(sqlite_marry.ok("export", "--format", "csv").stdout)
+    result = Marry(db=str(tmp_path / "target.db"), backend="sqlite")("import", str(path))
+    assert result.exit_code == 2 and "line 2:" in result.stderr
+    assert "control character (U+001B)" in result.stderr
+
+
+def test_db_check_finds_a_history_out_of_time_order(sqlite_marry):
+    import sqlite3
+
+    pid = sqlite_marry.add("Ship SSO", "acme", "--made", at(0), "--due", at(10))
+    sqlite_marry.ok("renegotiate", str(pid), "--at", at(5), "--due", at(20))
+    sqlite_marry.ok("keep", str(pid), "--at", at(6))
+    assert sqlite_marry("db", "check").exit_code == 0
+    with sqlite3.connect(sqlite_marry.db) as conn:  # the keep moved before the renegotiation
+        conn.execute("UPDATE marry_event SET at = at - 2 * 86400000000 WHERE kind = 'kept'")
+    conn.close()
+    result = sqlite_marry("db", "check")
+    assert result.exit_code == 3 and "time order" in result.stderr, result.stderr
