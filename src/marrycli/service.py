@@ -11,7 +11,7 @@ import getpass
 import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -965,9 +965,11 @@ def export_jsonl(ledger: Ledger, out: TextIO, now: datetime) -> int:
             return 0
         from marrycli.storage.transfer import export_records
 
-        for record in export_records(conn):
-            out.write(transfer.jsonl_line(record) + "\n")
-            count += 1
+        # closing(): the stream's cursor ends with the connection, also when writing fails.
+        with closing(export_records(conn)) as records:
+            for record in records:
+                out.write(transfer.jsonl_line(record) + "\n")
+                count += 1
     return count
 
 

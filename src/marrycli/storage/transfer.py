@@ -73,7 +73,9 @@ def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
             "owner": row.owner,
             "at": _time(row.at),
         }
-    rows = conn.execution_options(stream_results=True, yield_per=10_000).execute(text(_EXPORT_SQL))
+    rows = _closing(
+        conn.execution_options(stream_results=True, yield_per=10_000).execute(text(_EXPORT_SQL))
+    )
     last = None
     for (pid, cid, text_, made, due, size, value, owner, tags, recorded, ref,
          eid, kind, at, new_due, note, eowner, voids, erecorded, eref) in rows:  # fmt: skip
@@ -107,6 +109,13 @@ def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
                 "voids": voids,
                 "recorded": _time(erecorded),
             }
+
+
+def _closing(result: Any) -> Iterator[Any]:
+    """A result's rows; the result (a server-side cursor on PostgreSQL) is closed when the
+    rows end or the reader stops early, while the connection is still open."""
+    with result:
+        yield from result
 
 
 # -- import ------------------------------------------------------------------------------------
