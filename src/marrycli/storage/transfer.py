@@ -73,9 +73,14 @@ def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
             "owner": row.owner,
             "at": _time(row.at),
         }
-    rows = _closing(
-        conn.execution_options(stream_results=True, yield_per=10_000).execute(text(_EXPORT_SQL))
-    )
+    # The result (a server-side cursor on PostgreSQL) is closed while the connection is
+    # open: when the rows end, when the reader stops early, and when a row is damaged.
+    stream = conn.execution_options(stream_results=True, yield_per=10_000)
+    with stream.execute(text(_EXPORT_SQL)) as rows:
+        yield from _promise_records(rows)
+
+
+def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
     last = None
     for (pid, cid, text_, made, due, size, value, owner, tags, recorded, ref,
          eid, kind, at, new_due, note, eowner, voids, erecorded, eref) in rows:  # fmt: skip
@@ -109,13 +114,6 @@ def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
                 "voids": voids,
                 "recorded": _time(erecorded),
             }
-
-
-def _closing(result: Any) -> Iterator[Any]:
-    """A result's rows; the result (a server-side cursor on PostgreSQL) is closed when the
-    rows end or the reader stops early, while the connection is still open."""
-    with result:
-        yield from result
 
 
 # -- import ------------------------------------------------------------------------------------
