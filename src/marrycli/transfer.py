@@ -36,6 +36,7 @@ from typing import Any
 from marrycli.dates import RANGE_WORDS, in_range
 from marrycli.domain import Event, EventKind, Promise, Size, Status, Value, customer_key
 from marrycli.errors import BadInput
+from marrycli.history import describe, problem
 
 FORMAT_NAME = "marry-export"
 FORMAT_VERSION = 1
@@ -213,7 +214,7 @@ class _Line:
             if optional:
                 return None
             raise self.fail(f"{name} is missing")
-        if isinstance(value, str):
+        if isinstance(value, str) and not value.isascii():
             found = _SURROGATE.search(value)
             if found is not None:
                 raise self.fail(
@@ -336,8 +337,6 @@ class _History:
         )
 
     def add(self, line: _Line, event: ImportEvent) -> None:
-        from marrycli.history import describe, problem
-
         found = problem(self.promise, event.kind, event.at, event.due, event.voids)
         if found is not None:
             raise line.fail(describe(found, event.kind))
