@@ -331,11 +331,15 @@ def test_export_output_refuses_what_is_not_a_regular_file(marry, tmp_path, kind)
 @pytest.mark.parametrize("suffix", ["", "-wal", "-shm", "-journal"])
 @pytest.mark.parametrize("spelling", ["as given", "relative", "with ..", "hard link"])
 def test_export_output_refuses_the_ledger_and_its_journals(
-    sqlite_marry, tmp_path, monkeypatch, suffix, spelling
+    sqlite_marry, tmp_path, monkeypatch, request, suffix, spelling
 ):
     marry = sqlite_marry
     _ledger_with_a_promise(marry)
     assert marry.path is not None
+    # Another process reading the ledger meanwhile keeps its -wal and -shm files in place.
+    holder = sqlite3.connect(marry.path)
+    request.addfinalizer(holder.close)
+    holder.execute("SELECT count(*) FROM marry_promise").fetchall()
     target = marry.path.with_name(marry.path.name + suffix)
     if spelling == "relative":
         monkeypatch.chdir(tmp_path)
@@ -348,10 +352,13 @@ def test_export_output_refuses_the_ledger_and_its_journals(
         linked = tmp_path / "elsewhere.db"
         os.link(target, linked)
         target = linked
-    before = {name: (tmp_path / name).read_bytes() for name in files_in(tmp_path)}
+    before_rows, before_files = marry.rows(), files_in(tmp_path)
+    before_target = _state(target)
     result = marry("export", "--output", str(target))
     assert_refused(result, 2, "is the ledger itself", "give another file")
-    assert {name: (tmp_path / name).read_bytes() for name in files_in(tmp_path)} == before
+    assert _state(target) == before_target
+    assert files_in(tmp_path) == before_files
+    assert marry.rows() == before_rows
     reads_work(marry)
 
 
