@@ -89,6 +89,16 @@ def test_a_bad_location_is_bad_input_and_creates_nothing(tmp_path, monkeypatch, 
 
 
 @pytest.mark.parametrize(
+    ("option", "says"),
+    [("sslmode=bogus", "invalid sslmode value"), ("keepalives=x", "invalid integer value")],
+)
+def test_an_option_value_libpq_refuses_is_bad_input(tmp_path, option, says):
+    result = invoke("--db", f"postgresql://u:s3cr3t@127.0.0.1:1/x?{option}", "promise", "list")
+    assert_refused(result, 2, says, "postgresql+psycopg://u:***@127.0.0.1:1/x")
+    assert "s3cr3t" not in result.stderr
+
+
+@pytest.mark.parametrize(
     "db",
     [
         "postgresql+psycopg://marry:pa@ss-tail-9@127.0.0.1:1/x",  # '@' in the password

@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, func, sele
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from marrycli.errors import LedgerUnusable
+from marrycli.errors import BadInput, LedgerUnusable, MarryError
 from marrycli.storage import repo, tables
 from marrycli.storage.location import Location
 
@@ -355,7 +355,7 @@ class Ledger:
             f"the ledger {self.location.display} is damaged ({detail}); restore it from a backup"
         )
 
-    def _unusable(self, error: BaseException, creating: bool = False) -> LedgerUnusable:
+    def _unusable(self, error: BaseException, creating: bool = False) -> MarryError:
         original = getattr(error, "orig", error)
         message = _first_line(original)
         where = self.location.display
@@ -396,7 +396,7 @@ class Ledger:
         message = self.location.scrub(message)
         return LedgerUnusable(f"cannot use the PostgreSQL ledger {where}: {message}")
 
-    def _connection_failed(self, message: str) -> LedgerUnusable:
+    def _connection_failed(self, message: str) -> MarryError:
         """Why a connection to PostgreSQL failed, told apart, with what to do.
 
         libpq does not pass the server's SQLSTATE on for a failed connection, so its
@@ -405,6 +405,11 @@ class Ledger:
         where = self.location.display
         reason = self.location.scrub(_connection_reason(message))
         lowered = reason.lower()
+        if lowered.startswith("invalid") and " value" in lowered:  # libpq read the URL's options
+            return BadInput(
+                f"the PostgreSQL URL {where} has an option value libpq refuses ({reason}); "
+                "see libpq's connection parameters"
+            )
         if "database" in lowered and "does not exist" in lowered:
             return LedgerUnusable(
                 f"the PostgreSQL server has no database for the ledger {where} ({reason}); "
@@ -502,7 +507,7 @@ def _connection_reason(message: str) -> str:
         return first.rsplit("FATAL:", 1)[1].strip()
     if " failed: " in first:
         return first.rsplit(" failed: ", 1)[1].strip()
-    return first.removeprefix("connection failed: ").strip()
+    return first.removeprefix("connection failed: ").removeprefix("connection is bad: ").strip()
 
 
 def _remove_ledger_files(path: Path) -> None:
