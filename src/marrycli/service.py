@@ -1001,7 +1001,7 @@ def import_file(
 
     if not ledger.is_sqlite:
         if not ledger.exists():
-            counts = _import(ledger, path, csv_format, now, lambda done: None, dry_run=True)
+            counts = _import(ledger, path, csv_format, now, lambda done, read: None, dry_run=True)
             if not counts.anything:
                 return counts
         return _import(ledger, path, csv_format, now, progress)
