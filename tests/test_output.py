@@ -43,8 +43,10 @@ def test_visible_marks_invisible_characters():
         ("+1", "'+1"),
         ("-cmd|' /C calc'!A0", "'-cmd|' /C calc'!A0"),
         ("@SUM(A1)", "'@SUM(A1)"),
-        ("\tx", "'\tx"),
-        ("\rx", "'\rx"),
+        ("\tx", "<U+0009>x"),  # control characters are escaped, so nothing is left to run
+        ("\rx", "<U+000D>x"),
+        ("'=x", "''=x"),  # lossless: the import removes exactly one quote
+        ("a\x1b[31m", "a<U+001B>[31m"),
         ("acme", "acme"),
     ],
 )
