@@ -262,8 +262,8 @@ class Importer:
             raise BadInput(
                 f"line {customer.line}: the file has {_show(customer.name)} merged into "
                 f"{_show(customer.into.name)}, but in the ledger it is {held}; an import "
-                "never changes the ledger's customers: merge them there first "
-                "(`marry customer merge`), or leave the merge out of the file"
+                "never changes the ledger's customers: make the file agree with the ledger "
+                "(or, if the merge is right, run `marry customer merge` first)"
             )
 
     def _changes(self) -> None:
