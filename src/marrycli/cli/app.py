@@ -57,7 +57,7 @@ class MarryGroup(TyperGroup):
                 if isinstance(message, str) and not message.isprintable():
                     from marrycli.render import visible
 
-                    error.message = visible(message)
+                    setattr(error, "message", visible(message))  # noqa: B010
                 raise
             _internal_error(ctx, error)
 

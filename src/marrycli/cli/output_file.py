@@ -14,7 +14,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import IO, TypeVar
 
 from marrycli.errors import BadInput
 
@@ -64,7 +64,7 @@ def check_output_path(option: str, path: Path, protected: Iterable[Path] = ()) -
 
 
 def write_output_file(
-    option: str, path: Path, write: Callable[[TextIO], T], protected: Iterable[Path] = ()
+    option: str, path: Path, write: Callable[[IO[str]], T], protected: Iterable[Path] = ()
 ) -> T:
     """Write `path` through `write(handle)`, complete or not at all; returns what `write` did.
 

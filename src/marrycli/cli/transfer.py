@@ -55,7 +55,7 @@ def export(
     count = write_output_file(
         "--output",
         output,
-        lambda out: _export(ctx, fmt, out, progress_as=output.name),
+        lambda out: _export(ctx, fmt, cast(TextIO, out), progress_as=output.name),
         protected=[path] if path else [],
     )
     notice(f"exported {count} record(s) to {output}")

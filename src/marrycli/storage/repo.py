@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
@@ -469,7 +469,9 @@ def report_promises(conn: Connection, as_of: int) -> Iterator[tuple[int, list[Pr
         yield root, promises
 
 
-def stream(conn: Connection, sql: str, params: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+def stream(
+    conn: Connection, sql: str, params: dict[str, Any]
+) -> Generator[tuple[Any, ...], None, None]:
     """Rows of a big read, fetched in batches straight from the driver (a server-side
     cursor on PostgreSQL), inside the connection's transaction: a million rows cost
     little memory and no per-row SQLAlchemy overhead. `sql` uses `:name` parameters.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +42,7 @@ _EXPORT_SQL = (
 )
 
 
-def export_records(conn: Connection) -> Iterator[dict[str, Any]]:
+def export_records(conn: Connection) -> Generator[dict[str, Any], None, None]:
     """Every customer, directory change, promise and event, as JSON-ready records."""
     for cid, name, key, into, created in conn.execute(
         select(
