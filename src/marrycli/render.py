@@ -28,7 +28,7 @@ from marrycli.domain import (
     Status,
     TimelinePoint,
 )
-from marrycli.transfer import csv_list, csv_text
+from marrycli.transfer import INVISIBLE, csv_list, csv_text, json_escape
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -46,16 +46,12 @@ if TYPE_CHECKING:
 
 # -- safety --------------------------------------------------------------------------
 
-_INVISIBLE_CATEGORIES = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
-
 
 def visible(text: str) -> str:
     """Text as it may be shown on a terminal: control and format characters written as <U+XXXX>."""
     if text.isprintable():
         return text
-    return "".join(
-        f"<U+{ord(c):04X}>" if unicodedata.category(c) in _INVISIBLE_CATEGORIES else c for c in text
-    )
+    return "".join(f"<U+{ord(c):04X}>" if unicodedata.category(c) in INVISIBLE else c for c in text)
 
 
 def csv_cell(text: str) -> str:
@@ -89,17 +85,8 @@ def to_json(document: Any) -> str:
     if dumped.replace("\n", "").isprintable():
         return dumped
     return "".join(
-        _json_escape(c) if c != "\n" and unicodedata.category(c) in _INVISIBLE_CATEGORIES else c
-        for c in dumped
+        json_escape(c) if c != "\n" and unicodedata.category(c) in INVISIBLE else c for c in dumped
     )
-
-
-def _json_escape(char: str) -> str:
-    code = ord(char)
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    code -= 0x10000
-    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def _time(moment: datetime | None) -> str | None:

@@ -103,7 +103,7 @@ Record = ImportCustomer | ImportChange | ImportPromise
 
 # -- cells: escapes for CSV, and for JSONL lines -------------------------------------------
 
-_ESCAPED = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}  # what tables show as <U+XXXX> too
+INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}  # what tables show as <U+XXXX> too
 _CODE = re.compile(r"<U\+(10[0-9A-F]{4}|[0-9A-F]{4,5})>")
 _RISKY = re.compile(r"'*[=+\-@\t\r]")
 _GUARDED = re.compile(r"'+[=+\-@\t\r]")
@@ -115,7 +115,7 @@ def csv_escape(text: str) -> str:
         return text
     text = _CODE.sub(lambda match: "<U+003C>" + match.group()[1:], text)
     return "".join(
-        f"<U+{ord(c):04X}>" if not c.isprintable() and unicodedata.category(c) in _ESCAPED else c
+        f"<U+{ord(c):04X}>" if not c.isprintable() and unicodedata.category(c) in INVISIBLE else c
         for c in text
     )
 
@@ -153,12 +153,13 @@ def jsonl_line(record: dict[str, Any]) -> str:
     if line.isprintable():
         return line
     return "".join(
-        _json_escape(c) if not c.isprintable() and unicodedata.category(c) in _ESCAPED else c
+        json_escape(c) if not c.isprintable() and unicodedata.category(c) in INVISIBLE else c
         for c in line
     )
 
 
-def _json_escape(char: str) -> str:
+def json_escape(char: str) -> str:
+    """A character as a JSON \\u escape (a surrogate pair above the BMP)."""
     code = ord(char)
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
