@@ -18,6 +18,8 @@ import pytest
 
 from conftest import Result, marry_executable
 
+pytestmark = pytest.mark.slow  # every test here starts marry processes
+
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCRIPTS = sorted(EXAMPLES.glob("*.sh"))
 CI_FILES = sorted(EXAMPLES.glob("*.yml"))

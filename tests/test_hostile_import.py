@@ -310,6 +310,7 @@ INSTALLED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", INSTALLED)
 def test_the_installed_marry_refuses_hostile_files(sqlite_marry, tmp_path, name):
     _, content, line, says = next(f for f in ALL_FILES if f[0] == name)
@@ -371,6 +372,7 @@ def test_an_empty_export_creates_no_ledger(backend, tmp_path, request):
         assert _no_tables(db)
 
 
+@pytest.mark.slow
 @pytest.mark.slow
 def test_a_killed_import_into_a_new_ledger_leaves_nothing(tmp_path):
     path = tmp_path / "big.jsonl"

@@ -153,6 +153,7 @@ def test_a_unix_socket_folder_as_the_host_is_kept():
     assert location.display == "postgresql+psycopg://marry@/ledger?host=%2Fvar%2Frun%2Fpostgresql"
 
 
+@pytest.mark.slow
 def test_a_bad_location_through_the_installed_marry(tmp_path):
     result = run_marry("--db", "~nosuchuser-h4/x.db", "promise", "add", "x", "-c", "acme")
     assert_refused(result, 2, "no such user")
@@ -372,6 +373,7 @@ def test_export_output_refuses_the_ledger_and_its_journals(
     reads_work(marry)
 
 
+@pytest.mark.slow
 def test_export_output_refuses_the_ledger_named_by_marry_db(tmp_path):
     """The report of issue 9: `marry export --output "$MARRY_DB"` through the installed marry."""
     db = tmp_path / "ledger.db"
@@ -661,6 +663,7 @@ def test_every_read_of_a_tampered_ledger_is_one_clear_line(tampered):
     assert _dump(marry) == before
 
 
+@pytest.mark.slow
 def test_a_tampered_report_through_the_installed_marry_closes_cleanly(tmp_path):
     """No "closed database" traceback after the error (issue 9, item 10)."""
     db = tmp_path / "ledger.db"

@@ -300,6 +300,7 @@ def promises(db: str) -> int:
     return len(ledger_rows(db).get("marry_promise", []))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "env", "says"),
     [
@@ -323,6 +324,7 @@ def test_bytes_that_are_not_utf8_exit_2_and_create_nothing(db: str, args, env, s
     assert not Path(db).exists()
 
 
+@pytest.mark.slow
 def test_a_ledger_path_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     path = os.fsencode(tmp_path) + b"/\xff.db"
     for args, env in (
@@ -338,6 +340,7 @@ def test_a_ledger_path_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 ADD = ["promise", "add", "Ship SSO", "-c", "acme"]  # a first promise: the guard warns
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "redirect", [">&-", "2>&-", ">&- 2>&-", "<&- >&- 2>&-", ">/dev/full", ">/dev/full 2>&-"]
 )
@@ -352,6 +355,7 @@ def test_a_committed_write_exits_0_whatever_its_streams(db: str, redirect: str, 
         assert "the write was recorded" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args",
     [
@@ -373,12 +377,14 @@ def test_a_read_to_a_full_disk_exits_2_with_one_line(db: str, args) -> None:
     assert ledger_rows(db) == before
 
 
+@pytest.mark.slow
 def test_a_read_with_stdout_closed_exits_0(db: str) -> None:
     run(ADD, env={"MARRY_DB": db})
     result = Completed(run(["promise", "list"], shell_redirect=">&-", env={"MARRY_DB": db}))
     assert result.exit_code == 0 and result.stderr == ""
 
 
+@pytest.mark.slow
 def test_a_refusal_with_stderr_full_or_closed_keeps_its_exit_code(db: str) -> None:
     for redirect in ("2>/dev/full", "2>&-"):
         assert run(["keep", "12"], shell_redirect=redirect, env={"MARRY_DB": db}).returncode == 2
@@ -386,6 +392,7 @@ def test_a_refusal_with_stderr_full_or_closed_keeps_its_exit_code(db: str) -> No
     assert not Path(db).exists()
 
 
+@pytest.mark.slow
 def test_a_failing_gate_with_its_streams_closed_still_exits_1(db: str) -> None:
     run(ADD, env={"MARRY_DB": db})
     before = ledger_rows(db)
@@ -395,6 +402,7 @@ def test_a_failing_gate_with_its_streams_closed_still_exits_1(db: str) -> None:
     assert ledger_rows(db) == before
 
 
+@pytest.mark.slow
 def test_an_output_folder_that_cannot_be_written_is_bad_input(db: str) -> None:
     run(ADD, env={"MARRY_DB": db})
     # /sys is read-only even for root (the tests may run as root, who may write anywhere else).
@@ -429,6 +437,7 @@ def _interrupt(args: list[str], db: str, delay: float, *, held: bool):
     return process.returncode, err.decode("utf-8", "replace")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("args", [["promise", "list"], ADD], ids=["read", "write"])
 def test_ctrl_c_from_the_first_instant_of_marry_exits_130_quietly(db: str, args) -> None:
     """A SIGINT that arrives before marry's first line is held (as if Python started at
@@ -445,6 +454,7 @@ def test_ctrl_c_from_the_first_instant_of_marry_exits_130_quietly(db: str, args)
         assert check.exit_code == 0, check.stderr
 
 
+@pytest.mark.slow
 def test_ctrl_c_never_shows_a_traceback_from_marrys_code(db: str) -> None:
     """As a terminal sends it. Python's own start-up (before marry's first line) is not
     marry's to handle: a traceback from there has no frame in marry's package."""

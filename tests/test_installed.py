@@ -11,6 +11,8 @@ import pytest
 from conftest import Marry, marry_executable, run_marry
 from marrycli import __version__
 
+pytestmark = pytest.mark.slow  # every test here starts marry processes
+
 HEAVY = {"sqlalchemy", "sqlmodel", "psycopg"}
 
 

@@ -25,7 +25,10 @@ from rich.cells import cell_len
 
 from conftest import Marry, marry_executable, run_marry
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX"),
+]
 
 # Escape sequences a terminal interprets (colours, cursor moves, erasing): not text.
 _ESCAPES = re.compile(
