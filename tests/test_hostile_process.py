@@ -471,3 +471,18 @@ def test_ctrl_c_never_shows_a_traceback_from_marrys_code(db: str) -> None:
         assert not any(package in frame for frame in frames), (delay, err)
         if "Traceback" not in err:
             assert code in (130, -signal.SIGINT, 0), (delay, code, err)
+
+
+def test_a_ctrl_c_wrapped_in_another_error_is_still_an_interruption() -> None:
+    """Seen in CI: a Ctrl-C during a lazy import, inside a class body's __set_name__, came
+    out as RuntimeError with a traceback and exit 1; it is an interruption (exit 130)."""
+    from marrycli.cli.app import _interrupted
+
+    try:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as interrupt:
+            raise RuntimeError("Error calling __set_name__") from interrupt
+    except RuntimeError as wrapped:
+        assert _interrupted(wrapped)
+    assert not _interrupted(RuntimeError("a bug"))

@@ -62,7 +62,22 @@ class MarryGroup(TyperGroup):
             _internal_error(ctx, error)
 
 
+def _interrupted(error: BaseException) -> bool:
+    """True if a Ctrl-C is behind `error`: Python wraps a KeyboardInterrupt raised inside
+    some machinery (a class body's __set_name__ during a lazy import) in another error."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, KeyboardInterrupt):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def _internal_error(ctx: Any, error: BaseException) -> NoReturn:
+    if _interrupted(error):
+        raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
     if ctx.params.get("debug"):
         import traceback
 
@@ -289,6 +304,10 @@ def run() -> None:
         _stdout_to_devnull()
         notice(f"error: cannot write the output: {error.strerror or error}")
         raise SystemExit(int(ExitStatus.BAD_INPUT)) from None
+    except Exception as error:
+        if _interrupted(error):  # a Ctrl-C inside an import Typer makes before the command
+            raise SystemExit(int(ExitStatus.INTERRUPTED)) from None
+        raise
     finally:
         # The work is done (or refused); a Ctrl-C now would only turn its exit status into
         # 130 or print a traceback from the interpreter's shutdown.
