@@ -2,7 +2,7 @@
 
 One implementation, used by every way in: the CLI's writes plan their event with `problem`
 (service), an import checks each event of a file with it (transfer), and `db check` replays
-every stored history through it (`replay`). Pure: standard library and the domain only.
+every stored history through it (`replay`). Pure: standard library, `dates` and the domain.
 
 The rules, for an event at time `at` after the promise's events so far:
 
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
+from marrycli.dates import format_utc
 from marrycli.domain import Event, EventKind, Promise, Status
 
 _END_OF_TIME = datetime.max.replace(tzinfo=UTC)
@@ -99,7 +100,7 @@ def describe(found: Problem, kind: EventKind) -> str:
         assert last is not None
         return (
             f"the event is before the promise's last standing event "
-            f"({last.kind.value} at {_utc(last.at)}); events must be in time order"
+            f"({last.kind.value} at {format_utc(last.at)}); events must be in time order"
         )
     if refusal is Refusal.NOTHING_TO_VOID:
         return "a void, but the promise has no standing event to cancel"
@@ -116,7 +117,3 @@ def replay(promise: Promise) -> list[tuple[Event, Problem]]:
         if wrong is not None:
             found.append((event, wrong))
     return found
-
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
