@@ -25,25 +25,8 @@ from ledgers import (
     renegotiated,
     to_promises,
 )
-from marrycli import discipline
-from marrycli.discipline import (
-    AGENDA_WAIT,
-    BUDGET_CAP,
-    BUDGET_SPACING,
-    CAPACITY_FLOOR,
-    ENOUGH_HISTORY,
-    UNLIKELY_BELOW,
-    Assessment,
-    agenda,
-    assess_promise,
-    error_budget,
-    owner_report,
-    owner_reports,
-    what_if,
-    with_event,
-    with_promise,
-)
 from marrycli.domain import (
+    Assessment,
     CustomerReport,
     Event,
     EventKind,
@@ -54,7 +37,19 @@ from marrycli.domain import (
     Value,
     customer_key,
 )
-from marrycli.scoring import late_cost, renegotiation_cost, score_customer, wilson_lower_bound
+from marrycli.model import discipline
+from marrycli.model.agenda import AGENDA_WAIT, RENEGOTIATE_FOR, agenda
+from marrycli.model.discipline import (
+    BUDGET_CAP,
+    BUDGET_SPACING,
+    error_budget,
+    what_if,
+    with_event,
+    with_promise,
+)
+from marrycli.model.guard import CAPACITY_FLOOR, ENOUGH_HISTORY, UNLIKELY_BELOW, assess_promise
+from marrycli.model.owners import owner_report, owner_reports
+from marrycli.model.scoring import late_cost, renegotiation_cost, score_customer, wilson_lower_bound
 
 PROPERTY = settings(max_examples=200, deadline=None)
 OTHER = "Other Co"
@@ -546,7 +541,7 @@ def test_agenda_costs_of_acting_now_or_waiting() -> None:
     assert soon.renegotiate.cost_later == renegotiation_cost(day(80), day(102), later)
     assert soon.renegotiate.cost_now < soon.renegotiate.cost_later
     assert soon.renegotiate.trust_acting_now > soon.renegotiate.trust_acting_later
-    new_due = later + discipline.RENEGOTIATE_FOR
+    new_due = later + RENEGOTIATE_FOR
     waited = with_event(acme, 7, EventKind.RENEGOTIATED, later, new_due)
     assert soon.renegotiate.trust_acting_later == score(waited, later).trust
     assert soon.trust_if_kept == score(with_event(acme, 7, EventKind.KEPT, now), now).trust

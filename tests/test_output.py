@@ -8,7 +8,8 @@ import io
 import pytest
 import typer
 
-from marrycli import render
+from marrycli.formats.csv import csv_cell
+from marrycli.render.safety import visible
 
 NASTY = ["[bold red]x[/]", '=HYPERLINK("x")', "acme\u202egnp.exe"]
 
@@ -19,7 +20,7 @@ def test_nasty_customer_names_print_literally_in_tables_and_exactly_in_json(marr
     for args in (["promise", "list"], ["promise", "show", str(pid)], ["customer", "list"]):
         out = marry.ok(*args).stdout
         assert "\u202e" not in out and "\x1b" not in out
-        assert render.visible(name).replace(" ", "") in "".join(out.split())
+        assert visible(name).replace(" ", "") in "".join(out.split())
     assert "[link=http://evil]click[/link]" in marry.ok("promise", "list", COLUMNS="200").stdout
     assert marry.json("promise", "show", str(pid))["customer"] == name
     assert marry.json("customer", "list")[0]["customer"] == name
@@ -32,8 +33,8 @@ def test_json_escapes_format_characters_but_stays_lossless(marry):
 
 
 def test_visible_marks_invisible_characters():
-    assert render.visible("plain Müller") == "plain Müller"
-    assert render.visible("a\u202eb\u200bc") == "a<U+202E>b<U+200B>c"
+    assert visible("plain Müller") == "plain Müller"
+    assert visible("a\u202eb\u200bc") == "a<U+202E>b<U+200B>c"
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_visible_marks_invisible_characters():
     ],
 )
 def test_csv_cells_are_neutralised(cell, written):
-    assert render.csv_cell(cell) == written
+    assert csv_cell(cell) == written
 
 
 def test_csv_round_trips_through_the_csv_module(marry):

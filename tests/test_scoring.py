@@ -23,15 +23,15 @@ from ledgers import (
     weekly,
 )
 from marrycli.domain import CustomerReport, Event, EventKind, Promise, Size, Stage, Status, Value
-from marrycli.scoring import (
+from marrycli.model.scoring import (
     F_MIN,
     keeps_to_leave_estranged,
     score_customer,
     stage_for,
     wilson_lower_bound,
 )
-from marrycli.scoring import late_cost as late_cost_of
-from marrycli.scoring import renegotiation_cost as renegotiation_cost_of
+from marrycli.model.scoring import late_cost as late_cost_of
+from marrycli.model.scoring import renegotiation_cost as renegotiation_cost_of
 
 TOLERANCE = 1e-4
 

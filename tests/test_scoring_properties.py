@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from ledgers import EPOCH, day, ledger, to_promises, weekly
 from marrycli.domain import CustomerReport, Event, EventKind, Promise, Size, Status, Value
-from marrycli.scoring import renegotiation_cost, score_customer
+from marrycli.model.scoring import renegotiation_cost, score_customer
 
 PROPERTY = settings(max_examples=200, deadline=None)
 CUSTOMER = "Acme Corp"

@@ -211,3 +211,198 @@ def fold_name(name: str) -> str:
 def customer_key(name: str) -> str:
     """The key that matches customers: the folded name, casefolded (SPEC §1)."""
     return unicodedata.normalize("NFC", fold_name(name).casefold())
+
+
+@dataclass(frozen=True, slots=True)
+class Recorded:
+    """A promise after a write, with a notice when nothing new was recorded, or a warning."""
+
+    promise: Promise
+    notice: str | None = None
+    warning: str | None = None  # the guard's, for a risky promise
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerSummary:
+    """A customer in the directory, with counts as of now."""
+
+    customer: str
+    promises: int
+    open: int
+    overdue: int
+    merged: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInfo:
+    """Where the ledger is and what it holds."""
+
+    location: str
+    backend: str
+    exists: bool
+    schema_version: int | None
+    marry_schema_version: int
+    customers: int
+    promises: int
+    events: int
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIf:
+    """A customer before and after a hypothetical event, both scored at its time."""
+
+    before: CustomerReport
+    after: CustomerReport
+    promise: Promise
+    notice: str | None  # set when the event would be a no-op
+
+
+@dataclass(frozen=True, slots=True)
+class ReportLine:
+    """One customer in `marry report`: its scores, and its trust trend over 30 days."""
+
+    customer_id: int
+    report: CustomerReport
+    trend: float | None  # trust now minus trust 30 days earlier (None when not asked for)
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDetail:
+    """`marry report --customer`: the scores with timeline, the promises, the next stage."""
+
+    report: CustomerReport
+    trend: float
+    promises: list[Promise]
+    next_stage: NextStage
+    budget: dict[Size, int]  # breaks of each size it can absorb before its stage drops
+
+
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """What `marry check` demands of each customer (None: not checked)."""
+
+    min_stage: Stage | None = None
+    min_keep_rate: float | None = None
+    max_overdue: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One customer failing one gate."""
+
+    customer: str
+    check: str  # min-stage | min-keep-rate | max-overdue
+    expected: str | float | int
+    actual: str | float | int
+
+
+@dataclass(frozen=True, slots=True)
+class NextStage:
+    """What a customer lacks for the next stage up (None at the top, or below stranger)."""
+
+    stage: Stage | None
+    trust: float = 0.0  # more trust needed
+    valued_kept: int = 0  # more valued promises kept on time
+    days: float = 0.0  # more days of relationship
+
+
+@dataclass(frozen=True, slots=True)
+class Assessment:
+    """What the guard found about a promise about to be made, and its warning if any."""
+
+    customer: str
+    owner: str
+    size: Size
+    first: bool  # no promise to this customer counts yet
+    # (a) consequence: the customer's stage at `at`, the later of this promise's due date
+    # and now (now without a due date), without and with this promise broken (other
+    # promises open now are assumed neither kept nor missed by then)
+    at: datetime
+    stage_now: Stage  # the stage now, as a report would show it
+    stage_then: Stage  # the stage at `at` without this promise
+    stage_after: Stage  # the stage at `at` with this promise broken: never above stage_then
+    trust_after: float
+    distrust_after: float
+    serious: bool
+    # (b) likelihood: the owner's on-time record for promises of this size, all customers
+    on_time: int  # kept on time
+    resolved: int  # kept on time + kept late + broken + overdue
+    on_time_rate: float | None
+    on_time_low: float | None  # Wilson lower bound at 95%
+    enough_history: bool
+    unlikely: bool
+    # (c) over-commitment: other open promises due within CROWDED_WINDOW of this one's due
+    customer_due_nearby: int  # to this customer, by any owner
+    owner_due_nearby: int  # of this owner, to any customer
+    capacity: int  # what the owner's record supports in one window
+    over_committed: bool
+    risky: bool  # serious and (unlikely or over-committed)
+    # What --strict refuses: every risky promise. The only serious promise it lets through
+    # (with a warning) is one with no other reason: too short a record to judge likelihood
+    # and an owner who is not over-committed.
+    refuse: bool
+    warning: str | None  # None for a safe promise
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    """One action taken now or AGENDA_WAIT later: its cost factor f and the trust after it.
+
+    Both trusts are scored at now + AGENDA_WAIT, so they differ only by the wait.
+    """
+
+    cost_now: float
+    cost_later: float
+    trust_acting_now: float  # the customer's trust at now + AGENDA_WAIT, having acted now
+    trust_acting_later: float  # the same, having acted at now + AGENDA_WAIT
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    """An overdue promise, or an open one due soon, with what acting on it costs."""
+
+    promise: Promise
+    customer: str  # the customer's display name (the first spelling seen)
+    status: Status  # OVERDUE or OPEN
+    due: datetime  # the current due date
+    stage: Stage  # the customer's stage now
+    trust: float  # the customer's trust now
+    trust_if_kept: float  # the customer's trust now had the promise been kept now
+    trust_if_broken: float  # ... or broken now
+    stake: float  # trust_if_kept - trust_if_broken: what hangs on this promise now
+    renegotiate: Timing  # f = 1 once the due date has passed
+    keep_late: Timing | None  # overdue promises only: delivering late (late_cost)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerReport:
+    """One owner's promises across customers: counts, on-time rate and streaks."""
+
+    owner: str
+    customers: int  # customers with a promise of this owner that counts
+    promises: int  # made by as_of and not cancelled: open + overdue + kept + kept_late + broken
+    open: int
+    overdue: int
+    kept: int  # kept on time
+    kept_late: int
+    broken: int
+    cancelled: int
+    renegotiated: int  # renegotiation events
+    on_time_rate: float | None  # kept / (kept + kept_late + broken + overdue)
+    on_time_low: float | None  # its Wilson lower bound at 95%
+    streak: int  # on-time keeps since the last failure, as SPEC §5's streak
+    longest_streak: int
+
+
+@dataclass
+class ImportCounts:
+    """What an import added, and what it found already there."""
+
+    customers: int = 0
+    promises: int = 0
+    events: int = 0
+    skipped: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.customers or self.promises or self.events)

@@ -10,9 +10,9 @@ from typer.core import TyperGroup
 
 from marrycli import __version__
 from marrycli.cli import customers, db, promises, report, transfer
-from marrycli.cli.common import notice, reset_consoles
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import BadInput, ExitStatus, MarryError
+from marrycli.render.output import notice, reset_consoles
 
 # Click's exception base, wherever this Typer keeps Click (vendored or not).
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -55,7 +55,7 @@ class MarryGroup(TyperGroup):
                 # what was typed, so its format characters are made visible first.
                 message = getattr(error, "message", "")
                 if isinstance(message, str) and not message.isprintable():
-                    from marrycli.render import visible
+                    from marrycli.render.safety import visible
 
                     setattr(error, "message", visible(message))  # noqa: B010
                 raise

@@ -4,18 +4,14 @@ from typing import Annotated
 
 import typer
 
-from marrycli.cli.common import (
-    Format,
-    FormatOption,
-    JsonOption,
-    emit,
-    emit_text,
-    ledger,
-    notice,
-    now,
-    output_format,
-)
+from marrycli import rules
+from marrycli.cli.common import FormatOption, JsonOption, ledger, now, output_format
 from marrycli.cli.help import MarryTyper
+from marrycli.render import Format, emit
+from marrycli.render.output import notice
+from marrycli.render.views import (
+    CustomerList,
+)
 
 customer_app = MarryTyper(
     help="The customer directory: list, rename, merge.\n\n\b\nExample:\n  marry customer list",
@@ -33,19 +29,11 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
       marry customer list
       marry customer list --format csv
     """
-    from marrycli import render, service
-    from marrycli.cli.common import console
+    from marrycli.service.customers import list_customers
 
-    fmt = output_format(fmt, json_)
-    summaries = service.list_customers(ledger(ctx), now())
-    if fmt is Format.JSON:
-        emit_text(render.to_json([render.customer_dict(s) for s in summaries]))
-    elif fmt is Format.CSV:
-        emit_text(render.customers_csv(summaries))
-    elif not summaries:
-        notice("no customers yet; the first `marry promise add` creates one")
-    else:
-        emit(render.customers_table(summaries, console()))
+    fmt = output_format(CustomerList, fmt, json_)
+    summaries = list_customers(ledger(ctx), now())
+    emit(CustomerList(summaries), fmt)
 
 
 @customer_app.command("rename")
@@ -62,14 +50,14 @@ def rename(
     Example:
       marry customer rename acme "Acme Corporation"
     """
-    from marrycli import service
+    from marrycli.service.customers import rename_customer
 
-    new_name = service.validate_name("the new name", new)
-    name = service.rename_customer(
+    new_name = rules.validate_name("the new name", new)
+    name = rename_customer(
         ledger(ctx),
-        service.validate_name("the customer", old),
+        rules.validate_name("the customer", old),
         new_name,
-        owner=service.default_owner(),
+        owner=rules.default_owner(),
         now=now(),
     )
     notice(f"renamed to {name!r}")
@@ -91,13 +79,13 @@ def merge(
     Example:
       marry customer merge "ACME GmbH" acme
     """
-    from marrycli import service
+    from marrycli.service.customers import merge_customers
 
-    name = service.merge_customers(
+    name = merge_customers(
         ledger(ctx),
-        service.validate_name("FROM", source),
-        service.validate_name("INTO", into),
-        owner=service.default_owner(),
+        rules.validate_name("FROM", source),
+        rules.validate_name("INTO", into),
+        owner=rules.default_owner(),
         now=now(),
     )
     notice(f"merged into {name!r}")

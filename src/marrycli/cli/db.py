@@ -2,18 +2,14 @@
 
 import typer
 
-from marrycli.cli.common import (
-    Format,
-    FormatOption,
-    JsonOption,
-    emit,
-    emit_text,
-    ledger,
-    notice,
-    output_format,
-)
+from marrycli.cli.common import FormatOption, JsonOption, ledger, output_format
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import LedgerUnusable
+from marrycli.render import Format, emit
+from marrycli.render.output import notice
+from marrycli.render.views import (
+    LedgerInfoView,
+)
 
 db_app = MarryTyper(
     help="The ledger itself: where it is, an integrity check, upgrades.\n\n\b\nExample:\n"
@@ -32,15 +28,11 @@ def info(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOption
       marry db info
       MARRY_DB=postgresql+psycopg://marry@db/marry marry db info --json
     """
-    from marrycli import render, service
-    from marrycli.cli.common import console
+    from marrycli.service.ledgers import ledger_info
 
-    fmt = output_format(fmt, json_, csv_ok=False)
-    found = service.ledger_info(ledger(ctx))
-    if fmt is Format.JSON:
-        emit_text(render.to_json(render.info_dict(found)))
-    else:
-        emit(render.info_table(found, console()))
+    fmt = output_format(LedgerInfoView, fmt, json_)
+    found = ledger_info(ledger(ctx))
+    emit(LedgerInfoView(found), fmt)
 
 
 @db_app.command("check")
@@ -53,9 +45,9 @@ def check(ctx: typer.Context) -> None:
     Example:
       marry db check
     """
-    from marrycli import service
+    from marrycli.service.ledgers import check_ledger
 
-    problems = service.check_ledger(ledger(ctx))
+    problems = check_ledger(ledger(ctx))
     if problems:
         for problem in problems:
             notice(problem)
@@ -74,9 +66,9 @@ def upgrade(ctx: typer.Context) -> None:
     Example:
       MARRY_DB=postgresql+psycopg://marry@db/marry marry db upgrade
     """
-    from marrycli import service
+    from marrycli.service.ledgers import upgrade_ledger
 
-    before, after = service.upgrade_ledger(ledger(ctx))
+    before, after = upgrade_ledger(ledger(ctx))
     if before == after:
         notice(f"the ledger is at schema version {after} already; nothing to do")
     else:

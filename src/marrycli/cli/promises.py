@@ -5,26 +5,32 @@ from typing import Annotated
 
 import typer
 
+from marrycli import rules
 from marrycli.cli.common import (
     AsOfOption,
     AtOption,
-    Format,
     FormatOption,
     JsonOption,
     NoteOption,
     RefOption,
     as_of_moment,
-    emit,
-    emit_text,
     ledger,
-    notice,
     now,
     output_format,
     parse_when,
 )
 from marrycli.cli.help import MarryTyper
-from marrycli.domain import EventKind, Promise, Size, Status, Value
+from marrycli.domain import EventKind, Recorded, Size, Status, Value
 from marrycli.errors import BadInput
+from marrycli.render import Format, emit
+from marrycli.render.output import notice
+from marrycli.render.views import (
+    Agenda,
+    PromiseDetail,
+    PromiseList,
+    PromiseWritten,
+    WhatIfView,
+)
 
 promise_app = MarryTyper(
     help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
@@ -49,38 +55,13 @@ class StatusFilter(StrEnum):
     ALL = "all"
 
 
-def _print_promise(promise: Promise, fmt: Format, events: bool = False) -> None:
-    """A promise after a write (one line) or for `promise show` (its fields and events)."""
-    from marrycli import render
-
-    at = now()
-    if fmt is Format.JSON:
-        emit_text(render.to_json(render.promise_dict(promise, at, events=events)))
-    elif fmt is Format.CSV:
-        emit_text(render.promises_csv([promise], at))
-    elif events:
-        from marrycli.cli.common import console
-
-        emit(*render.promise_detail(promise, at, console()))
-    else:
-        emit_text(render.promise_line(promise, at))
-
-
-def render_visible(text: str) -> str:
-    from marrycli.render import visible
-
-    return visible(text)
-
-
-def _finish(recorded: object, fmt: Format, events: bool = False) -> None:
-    from marrycli.service import Recorded
-
-    assert isinstance(recorded, Recorded)
+def _finish(recorded: Recorded, fmt: Format) -> None:
+    """A write's notice and warning on stderr, then the promise as it stands now."""
     if recorded.notice:
         notice(recorded.notice)
     if recorded.warning:
-        notice(f"warning: {render_visible(recorded.warning)}")
-    _print_promise(recorded.promise, fmt, events)
+        notice(f"warning: {recorded.warning}")
+    emit(PromiseWritten(recorded.promise, now()), fmt)
 
 
 @promise_app.command("add")
@@ -146,25 +127,25 @@ def add(
       marry promise add "Ship SSO" --customer acme --due friday --size large
       marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref fix-login
     """
-    from marrycli import service
+    from marrycli.service.promises import add_promise
 
-    fmt = output_format(fmt, json_)
+    fmt = output_format(PromiseWritten, fmt, json_)
     if strict and force:
         raise BadInput("--strict and --force contradict each other; give one")
     clock = now()
-    recorded = service.add_promise(
+    recorded = add_promise(
         ledger(ctx),
-        text=service.validate_text("the promise text", text),
-        customer=service.validate_name("--customer", customer),
+        text=rules.validate_text("the promise text", text),
+        customer=rules.validate_name("--customer", customer),
         due=parse_when("--due", due, end_of_day=True, at=clock),
         made=parse_when("--made", made, end_of_day=False, at=clock),
         size=size,
         value=value,
-        owner=service.validate_name("--owner", owner)
+        owner=rules.validate_name("--owner", owner)
         if owner is not None
-        else service.default_owner(),
-        tags=service.validate_tags(tag or []),
-        ref=service.validate_ref(ref),
+        else rules.default_owner(),
+        tags=rules.validate_tags(tag or []),
+        ref=rules.validate_ref(ref),
         now=clock,
         guard=not force,
         strict=strict,
@@ -210,9 +191,9 @@ def list_(
       marry promise list
       marry promise list --customer acme --status all --json
     """
-    from marrycli import render, service
+    from marrycli.service.promises import list_promises
 
-    fmt = output_format(fmt, json_)
+    fmt = output_format(PromiseList, fmt, json_)
     clock = now()
     moment = as_of_moment(as_of, clock)
     if status is None:
@@ -221,24 +202,15 @@ def list_(
         statuses = None
     else:
         statuses = [Status(status.value)]
-    found = service.list_promises(
+    found = list_promises(
         ledger(ctx),
-        customer=service.validate_name("--customer", customer) if customer is not None else None,
+        customer=rules.validate_name("--customer", customer) if customer is not None else None,
         statuses=statuses,
-        owner=service.validate_name("--owner", owner) if owner is not None else None,
-        tags=[service.validate_text("--tag", t, service.TAG_MAX) for t in tag or []],
+        owner=rules.validate_name("--owner", owner) if owner is not None else None,
+        tags=[rules.validate_text("--tag", t, rules.TAG_MAX) for t in tag or []],
         as_of=moment,
     )
-    if fmt is Format.JSON:
-        emit_text(render.to_json([render.promise_dict(p, moment) for p in found]))
-    elif fmt is Format.CSV:
-        emit_text(render.promises_csv(found, moment))
-    elif not found:
-        notice("no promises match")
-    else:
-        from marrycli.cli.common import console
-
-        emit(render.promises_table(found, moment, console()))
+    emit(PromiseList(found, moment), fmt)
 
 
 @promise_app.command("show")
@@ -255,11 +227,11 @@ def show(
       marry promise show 12
       marry promise show ref:release-4711 --json
     """
-    from marrycli import service
+    from marrycli.service.promises import show_promise
 
-    fmt = output_format(fmt, json_, csv_ok=False)
-    found = service.show_promise(ledger(ctx), service.parse_id(promise))
-    _print_promise(found, fmt, events=True)
+    fmt = output_format(PromiseDetail, fmt, json_)
+    found = show_promise(ledger(ctx), rules.parse_id(promise))
+    emit(PromiseDetail(found, now()), fmt)
 
 
 @promise_app.command("cancel")
@@ -284,15 +256,15 @@ def cancel(
     Example:
       marry promise cancel 12 --note "customer dropped the feature"
     """
-    from marrycli import service
+    from marrycli.service.events import cancel as cancel_
 
-    fmt = output_format(fmt, json_)
-    recorded = service.cancel(
+    fmt = output_format(PromiseWritten, fmt, json_)
+    recorded = cancel_(
         ledger(ctx),
-        service.parse_id(promise),
-        note=service.validate_text("--note", note),
-        ref=service.validate_ref(ref),
-        owner=service.default_owner(),
+        rules.parse_id(promise),
+        note=rules.validate_text("--note", note),
+        ref=rules.validate_ref(ref),
+        owner=rules.default_owner(),
         now=now(),
     )
     _finish(recorded, fmt)
@@ -308,18 +280,18 @@ def _outcome(
     fmt: Format,
     json_: bool,
 ) -> None:
-    from marrycli import service
+    from marrycli.service.events import record_outcome
 
-    fmt = output_format(fmt, json_)
+    fmt = output_format(PromiseWritten, fmt, json_)
     clock = now()
-    recorded = service.record_outcome(
+    recorded = record_outcome(
         ledger(ctx),
-        service.parse_id(promise),
+        rules.parse_id(promise),
         kind,
         at=parse_when("--at", at, end_of_day=False, at=clock),
-        note=service.validate_text("--note", note) if note is not None else None,
-        ref=service.validate_ref(ref),
-        owner=service.default_owner(),
+        note=rules.validate_text("--note", note) if note is not None else None,
+        ref=rules.validate_ref(ref),
+        owner=rules.default_owner(),
         now=clock,
     )
     _finish(recorded, fmt)
@@ -380,20 +352,20 @@ def renegotiate(
     Example:
       marry renegotiate 12 --due 2026-12-18 --note "waiting on the vendor"
     """
-    from marrycli import service
+    from marrycli.service.events import renegotiate as renegotiate_
 
-    fmt = output_format(fmt, json_)
+    fmt = output_format(PromiseWritten, fmt, json_)
     clock = now()
     new_due = parse_when("--due", due, end_of_day=True, at=clock)
     assert new_due is not None
-    recorded = service.renegotiate(
+    recorded = renegotiate_(
         ledger(ctx),
-        service.parse_id(promise),
+        rules.parse_id(promise),
         due=new_due,
         at=parse_when("--at", at, end_of_day=False, at=clock),
-        note=service.validate_text("--note", note) if note is not None else None,
-        ref=service.validate_ref(ref),
-        owner=service.default_owner(),
+        note=rules.validate_text("--note", note) if note is not None else None,
+        ref=rules.validate_ref(ref),
+        owner=rules.default_owner(),
         now=clock,
     )
     _finish(recorded, fmt)
@@ -415,15 +387,15 @@ def undo(
     Example:
       marry undo 12 --note "kept the wrong promise"
     """
-    from marrycli import service
+    from marrycli.service.events import undo as undo_
 
-    fmt = output_format(fmt, json_)
-    recorded = service.undo(
+    fmt = output_format(PromiseWritten, fmt, json_)
+    recorded = undo_(
         ledger(ctx),
-        service.parse_id(promise),
-        note=service.validate_text("--note", note) if note is not None else None,
-        ref=service.validate_ref(ref),
-        owner=service.default_owner(),
+        rules.parse_id(promise),
+        note=rules.validate_text("--note", note) if note is not None else None,
+        ref=rules.validate_ref(ref),
+        owner=rules.default_owner(),
         now=now(),
     )
     _finish(recorded, fmt)
@@ -454,18 +426,17 @@ def what_if(
       marry whatif 12 --break
       marry whatif 12 --renegotiate 2026-12-18 --json
     """
-    from marrycli import render, service
-    from marrycli.cli.common import console
+    from marrycli.service.events import what_if as what_if_
 
-    fmt = output_format(fmt, json_, csv_ok=False)
+    fmt = output_format(WhatIfView, fmt, json_)
     chosen = [keep_, break_, renegotiate_to is not None]
     if sum(chosen) != 1:
         raise BadInput("give exactly one of --keep, --break or --renegotiate WHEN")
     clock = now()
     kind = EventKind.KEPT if keep_ else EventKind.BROKEN if break_ else EventKind.RENEGOTIATED
-    result = service.what_if(
+    result = what_if_(
         ledger(ctx),
-        service.parse_id(promise),
+        rules.parse_id(promise),
         kind,
         at=parse_when("--at", at, end_of_day=False, at=clock),
         due=parse_when("--renegotiate", renegotiate_to, end_of_day=True, at=clock),
@@ -473,10 +444,7 @@ def what_if(
     )
     if result.notice:
         notice(f"{result.notice}: before and after are the same")
-    if fmt is Format.JSON:
-        emit_text(render.to_json(render.what_if_document(result.before, result.after)))
-    else:
-        emit(render.what_if_table(result.before, result.after, console()))
+    emit(WhatIfView(result), fmt)
 
 
 def agenda(
@@ -502,24 +470,16 @@ def agenda(
       marry agenda
       marry agenda --owner dana --within +14d --json
     """
-    from marrycli import render, service
-    from marrycli.cli.common import console
+    from marrycli.service.reports import agenda as agenda_
 
-    fmt = output_format(fmt, json_)
+    fmt = output_format(Agenda, fmt, json_)
     clock = now()
     until = parse_when("--within", within, end_of_day=True, at=clock)
     assert until is not None
-    items = service.agenda(
+    items = agenda_(
         ledger(ctx),
-        owner=service.validate_name("--owner", owner) if owner is not None else None,
+        owner=rules.validate_name("--owner", owner) if owner is not None else None,
         until=until.instant,
         now=clock,
     )
-    if fmt is Format.JSON:
-        emit_text(render.to_json(render.agenda_document(items, clock, until.instant)))
-    elif fmt is Format.CSV:
-        emit_text(render.agenda_csv(items, clock))
-    elif not items:
-        notice("nothing is overdue or due soon")
-    else:
-        emit(render.agenda_table(items, console()))
+    emit(Agenda(items, clock, until.instant), fmt)

@@ -5,22 +5,21 @@ from typing import Annotated
 
 import typer
 
+from marrycli import rules
 from marrycli.cli.common import (
     AsOfOption,
-    Format,
     FormatOption,
     JsonOption,
     as_of_moment,
-    console,
-    emit,
-    emit_text,
     ledger,
-    notice,
     now,
     output_format,
 )
 from marrycli.domain import Stage
 from marrycli.errors import BadInput
+from marrycli.render import Format, emit
+from marrycli.render.output import notice
+from marrycli.render.views import CheckResult, CustomerReportView, OwnersReport, Report
 
 
 class By(StrEnum):
@@ -59,41 +58,24 @@ def report(
       marry report --as-of 2026-06-30 --format csv > q2.csv
       marry report --by owner
     """
-    from marrycli import render, service
+    from marrycli.service.reports import owner_reports, report_customer
+    from marrycli.service.reports import report as report_
 
-    fmt = output_format(fmt, json_, csv_ok=customer is None)
+    if by is By.OWNER and customer is not None:
+        output_format(OwnersReport, fmt, json_)
+        raise BadInput("--by owner reports every owner; leave out --customer")
+    view = OwnersReport if by is By.OWNER else Report if customer is None else CustomerReportView
+    fmt = output_format(view, fmt, json_)
     clock = now()
     moment = as_of_moment(as_of, clock)
     if by is By.OWNER:
-        if customer is not None:
-            raise BadInput("--by owner reports every owner; leave out --customer")
-        owners = service.owner_reports(ledger(ctx), as_of=moment)
-        if fmt is Format.JSON:
-            emit_text(render.to_json(render.owners_document(owners, moment)))
-        elif fmt is Format.CSV:
-            emit_text(render.owners_csv(owners))
-        elif not owners:
-            notice("no promises yet")
-        else:
-            emit(render.owners_table(owners, console()))
-        return
-    if customer is not None:
-        name = service.validate_name("--customer", customer)
-        detail = service.report_customer(ledger(ctx), name, as_of=moment)
-        if fmt is Format.JSON:
-            emit_text(render.to_json(render.customer_detail_document(detail, moment)))
-        else:
-            emit(*render.customer_detail(detail, moment, console()))
-        return
-    lines = service.report(ledger(ctx), as_of=moment, trend=fmt is Format.TABLE)
-    if fmt is Format.JSON:
-        emit_text(render.to_json(render.report_document((line.report for line in lines), moment)))
-    elif fmt is Format.CSV:
-        emit_text(render.report_csv(line.report for line in lines))
-    elif not lines:
-        notice("no customers yet; the first `marry promise add` creates one")
+        emit(OwnersReport(owner_reports(ledger(ctx), as_of=moment), moment), fmt)
+    elif customer is not None:
+        name = rules.validate_name("--customer", customer)
+        emit(CustomerReportView(report_customer(ledger(ctx), name, as_of=moment), moment), fmt)
     else:
-        emit(render.report_table(render.attention_order(lines), console()))
+        lines = report_(ledger(ctx), as_of=moment, trend=fmt is Format.TABLE)
+        emit(Report(lines, moment), fmt)
 
 
 def check(
@@ -133,10 +115,11 @@ def check(
       marry check --min-stage trusted
       marry check --customer acme --min-keep-rate 0.9 --max-overdue 0 --json
     """
-    from marrycli import render, service
+    from marrycli.domain import Gates
     from marrycli.errors import GateFailed
+    from marrycli.service.reports import check as check_
 
-    fmt = output_format(fmt, json_, csv_ok=False)
+    fmt = output_format(CheckResult, fmt, json_)
     if min_stage is None and min_keep_rate is None and max_overdue is None:
         raise BadInput("no gate given; use --min-stage, --min-keep-rate or --max-overdue")
     if min_keep_rate is not None and not 0 <= min_keep_rate <= 1:
@@ -145,19 +128,15 @@ def check(
         raise BadInput(f"--max-overdue {max_overdue} is negative; give 0 or more")
     clock = now()
     moment = as_of_moment(as_of, clock)
-    names = [service.validate_name("--customer", name) for name in customer or []]
-    gates = service.Gates(min_stage, min_keep_rate, max_overdue)
-    checked, findings = service.check(
+    names = [rules.validate_name("--customer", name) for name in customer or []]
+    gates = Gates(min_stage, min_keep_rate, max_overdue)
+    checked, findings = check_(
         ledger(ctx),
         customers=names,
         gates=gates,
         as_of=moment,
     )
-    if fmt is Format.JSON:
-        emit_text(render.to_json(render.check_document(findings)))
-    else:
-        for finding in findings:
-            emit_text(render.finding_line(finding))
+    emit(CheckResult(findings), fmt)
     customers = f"{checked} customer{'s' if checked != 1 else ''}"
     if findings:
         failing = len({f.customer for f in findings})

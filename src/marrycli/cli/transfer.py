@@ -9,8 +9,10 @@ from typing import Annotated, Any, TextIO, cast
 
 import typer
 
-from marrycli.cli.common import ledger, notice, now
+from marrycli.cli.common import ledger, now
 from marrycli.errors import BadInput
+from marrycli.render import output
+from marrycli.render.output import notice
 
 
 class ExportFormat(StrEnum):
@@ -65,10 +67,12 @@ def _export(
     ctx: typer.Context, fmt: ExportFormat, out: TextIO, progress_as: str | None = None
 ) -> int:
     """Write the export to `out`; with `progress_as` (a file's name), a bar on a terminal."""
-    from marrycli import render, service
+    from marrycli.render.documents import promises_csv
+    from marrycli.service.ledgers import ledger_info
+    from marrycli.service.transfer import export_jsonl, export_promises
 
     if progress_as is not None and sys.stderr.isatty():
-        info = service.ledger_info(ledger(ctx))
+        info = ledger_info(ledger(ctx))
         # A line a record: JSONL's customers, promises and events (and renames), CSV's promises.
         records = info.promises if fmt is ExportFormat.CSV else info.customers + info.promises
         records += 0 if fmt is ExportFormat.CSV else info.events
@@ -79,9 +83,9 @@ def _export(
             return count
     clock = now()
     if fmt is ExportFormat.JSONL:
-        return service.export_jsonl(ledger(ctx), out, clock)
-    promises = service.export_promises(ledger(ctx))
-    out.write(render.promises_csv(promises, clock))
+        return export_jsonl(ledger(ctx), out, clock)
+    promises = export_promises(ledger(ctx))
+    out.write(promises_csv(promises, clock))
     return len(promises)
 
 
@@ -139,14 +143,14 @@ def import_(
       marry --db postgresql+psycopg://marry@db/marry import ledger.jsonl
       marry import promises.csv
     """
-    from marrycli import service
+    from marrycli.service.transfer import import_file
 
     if not file.is_file():
         raise BadInput(f"{file} is not a file to import")
     if fmt is None:
         fmt = ExportFormat.CSV if file.suffix.lower() == ".csv" else ExportFormat.JSONL
     with _progress(f"importing {file.name}", file.stat().st_size, "promises") as advance:
-        counts = service.import_file(
+        counts = import_file(
             ledger(ctx), file, csv_format=fmt is ExportFormat.CSV, now=now(), progress=advance
         )
     notice(
@@ -176,8 +180,7 @@ def _progress(what: str, total: int, unit: str) -> Iterator[Callable[[int, int],
         TimeRemainingColumn,
     )
 
-    from marrycli.cli.common import console
-
+    
     columns = (
         TextColumn("{task.description}"),
         BarColumn(bar_width=24),
@@ -188,7 +191,7 @@ def _progress(what: str, total: int, unit: str) -> Iterator[Callable[[int, int],
     )
     started = time.monotonic()
     count = 0
-    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=output.console(stderr=True), transient=True) as bar:
         task = bar.add_task(what, total=total or None, count=0, rate="")
 
         def advance(done: int, completed: int) -> None:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
 
 from marrycli.dates import format_utc, to_micros
-from marrycli.domain import customer_key
+from marrycli.domain import ImportCounts, customer_key
 from marrycli.errors import BadInput
+from marrycli.formats.records import ImportChange, ImportCustomer, ImportPromise, Record, show_value
 from marrycli.storage import repo
-from marrycli.transfer import ImportChange, ImportCustomer, ImportPromise, Record, _show
 
 _customer = repo._customer
 _change = repo._change
@@ -127,18 +126,6 @@ _PG_LOCK_TABLES = (
 )
 
 
-@dataclass
-class ImportCounts:
-    """What an import added, and what it found already there."""
-
-    customers: int = 0
-    promises: int = 0
-    events: int = 0
-    skipped: int = 0
-
-    @property
-    def anything(self) -> bool:
-        return bool(self.customers or self.promises or self.events)
 
 
 class Importer:
@@ -257,11 +244,11 @@ class Importer:
             held = (
                 "a customer of its own"
                 if entry.entry_id == entry.id
-                else f"merged into {_show(entry.name)}"
+                else f"merged into {show_value(entry.name)}"
             )
             raise BadInput(
-                f"line {customer.line}: the file has {_show(customer.name)} merged into "
-                f"{_show(customer.into.name)}, but in the ledger it is {held}; an import "
+                f"line {customer.line}: the file has {show_value(customer.name)} merged into "
+                f"{show_value(customer.into.name)}, but in the ledger it is {held}; an import "
                 "never changes the ledger's customers: make the file agree with the ledger "
                 "(or, if the merge is right, run `marry customer merge` first)"
             )
@@ -382,7 +369,7 @@ class Importer:
                     self.counts.skipped += 1
                     continue
                 raise BadInput(
-                    f"line {promise.line}: ref {_show(promise.ref)} is already used in the "
+                    f"line {promise.line}: ref {show_value(promise.ref)} is already used in the "
                     f"ledger for something else (promise {pid})"
                 )
             known = self.existing is not None and (root, to_micros(promise.made), promise.text)
@@ -392,7 +379,7 @@ class Importer:
             for event in promise.events:
                 if event.ref is not None and event.ref in stored:
                     raise BadInput(
-                        f"line {event.line}: ref {_show(event.ref)} is already used in the ledger"
+                        f"line {event.line}: ref {show_value(event.ref)} is already used in the ledger"
                     )
             fresh.append(promise)
         return fresh

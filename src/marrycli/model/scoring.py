@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from marrycli.domain import (
     Contribution,
     CustomerReport,
     EventKind,
+    NextStage,
     Promise,
     Size,
     Stage,
@@ -282,14 +282,6 @@ def keeps_to_leave_estranged(report: CustomerReport) -> dict[Size, int]:
     return {size: math.floor(excess / size.weight) + 1 for size in Size}
 
 
-@dataclass(frozen=True, slots=True)
-class NextStage:
-    """What a customer lacks for the next stage up (None at the top, or below stranger)."""
-
-    stage: Stage | None
-    trust: float = 0.0  # more trust needed
-    valued_kept: int = 0  # more valued promises kept on time
-    days: float = 0.0  # more days of relationship
 
 
 def next_stage(report: CustomerReport, as_of: datetime) -> NextStage:

@@ -1,0 +1,273 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from marrycli.domain import EventKind, Size, Value, customer_key
+from marrycli.errors import BadInput
+from marrycli.formats.records import (
+    History,
+    ImportChange,
+    ImportCustomer,
+    ImportEvent,
+    ImportPromise,
+    Line,
+    Record,
+    Refs,
+    show_value,
+)
+from marrycli.rules import INVISIBLE
+
+FORMAT_NAME = "marry-export"
+
+
+FORMAT_VERSION = 1
+
+
+def jsonl_line(record: dict[str, Any]) -> str:
+    """One JSON line, lossless, with control and format characters as \\u escapes."""
+    line = json.dumps(record, ensure_ascii=False)
+    if line.isprintable():
+        return line
+    return "".join(
+        json_escape(c) if not c.isprintable() and unicodedata.category(c) in INVISIBLE else c
+        for c in line
+    )
+
+
+def json_escape(char: str) -> str:
+    """A character as a JSON \\u escape (a surrogate pair above the BMP)."""
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
+
+
+_SECTIONS = {"customer": 0, "customer_change": 1, "promise": 2, "event": 2}
+
+
+_SECTION_NAMES = ("customers", "customer changes", "promises")
+
+
+def _load_json(number: int, raw: str) -> Any:
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise BadInput(f"line {number}: not JSON (nested too deeply)") from None
+    except json.JSONDecodeError as error:
+        raise BadInput(f"line {number}: not JSON ({error.msg})") from None
+    except ValueError as error:  # e.g. an integer of more than 4,300 digits
+        message = str(error).split(";")[0]
+        raise BadInput(f"line {number}: not JSON ({message})") from None
+
+
+def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
+    """The records of an export, in file order; a promise comes with its events.
+
+    Customers come all at once, after their section is read (a merge may name a later one).
+    """
+    customers: dict[int, ImportCustomer] = {}
+    keys: dict[str, int] = {}
+    promise: ImportPromise | None = None
+    events: History | None = None
+    seen_promises: set[int] = set()
+    event_ids: set[int] = set()
+    refs = Refs()
+    section = 0
+    header = False
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        record = _load_json(number, raw)
+        if not isinstance(record, dict):
+            raise BadInput(f"line {number}: not a JSON object")
+        line = Line(number, record, now)
+        if not header:
+            if record.get("format") != FORMAT_NAME:
+                raise line.fail(f"not a marry export (the first line must name {FORMAT_NAME!r})")
+            if record.get("version") != FORMAT_VERSION:
+                raise line.fail(
+                    f"export format version {show_value(record.get('version'))}; "
+                    f"this marry reads version {FORMAT_VERSION}"
+                )
+            header = True
+            continue
+        kind = record.get("type")
+        if not isinstance(kind, str) or kind not in _SECTIONS:
+            raise line.fail(f"unknown record type {show_value(kind)}")
+        if _SECTIONS[kind] < section:
+            raise line.fail(
+                f"a {kind.replace('_', ' ')} after the {_SECTION_NAMES[section]}; "
+                "a file lists customers, then customer changes, then promises with their events"
+            )
+        if section == 0 and _SECTIONS[kind] > 0:
+            yield from _directory(customers)
+        section = _SECTIONS[kind]
+        if kind != "event" and promise is not None:
+            yield promise
+            promise = None
+        if kind == "customer":
+            customer = ImportCustomer(
+                number,
+                line.integer("id"),
+                line.name("name", "the customer's name"),
+                line.integer("merged_into", optional=True),
+                line.time("created"),
+            )
+            if customer.id in customers:
+                raise line.fail(
+                    f"customer {customer.id} appears twice (first on line "
+                    f"{customers[customer.id].line})"
+                )
+            key = customer_key(customer.name)
+            if key in keys:
+                raise line.fail(
+                    f"customer {show_value(customer.name)} is the customer of line {keys[key]} "
+                    "again (names match without regard to case and spacing)"
+                )
+            keys[key] = number
+            customers[customer.id] = customer
+        elif kind == "customer_change":
+            yield _change(line, customers)
+        elif kind == "promise":
+            pid = line.integer("id")
+            if pid in seen_promises:
+                raise line.fail(f"promise {pid} appears twice")
+            seen_promises.add(pid)
+            made = line.time("made")
+            due = line.time("due", optional=True, past=False)
+            if due is not None and due <= made:
+                raise line.fail("due is not after made")
+            promise = ImportPromise(
+                number,
+                pid,
+                _customer(line, customers, "customer_id").name,
+                line.text("text", "the promise text"),
+                made,
+                due,
+                line.choice("size", Size),
+                line.choice("value", Value),
+                line.name("owner", "owner"),
+                line.tags(),
+                line.ref(),
+                line.time("recorded"),
+            )
+            refs.add(line, promise.ref)
+            events = None
+        else:
+            promise_id = line.integer("promise_id")
+            if promise is None or promise.id != promise_id:
+                raise line.fail(f"event of promise {promise_id} does not follow that promise")
+            if events is None:
+                events = History(promise)
+            event = _event(line, event_ids)
+            events.add(line, event)
+            refs.add(line, event.ref)
+            promise.events.append(event)
+    if not header:
+        raise BadInput("the file is empty: not a marry export")
+    if section == 0:
+        yield from _directory(customers)
+    if promise is not None:
+        yield promise
+
+
+def _directory(customers: dict[int, ImportCustomer]) -> Iterator[ImportCustomer]:
+    """The file's customers once all are read: each merge names another customer, not merged."""
+    for customer in customers.values():
+        if customer.merged_into is None:
+            continue
+        into = customers.get(customer.merged_into)
+        where = f"line {customer.line}: merged_into {customer.merged_into}"
+        if into is None:
+            raise BadInput(f"{where} names no customer in the file")
+        if into is customer:
+            raise BadInput(f"{where} is the customer itself")
+        if into.merged_into is not None:
+            raise BadInput(
+                f"{where} names {show_value(into.name)}, which is itself merged into another; "
+                "name the customer it leads to"
+            )
+        customer.into = into
+    yield from customers.values()
+
+
+def _customer(line: Line, customers: dict[int, ImportCustomer], name: str) -> ImportCustomer:
+    cid = line.integer(name)
+    found = customers.get(cid)
+    if found is None:
+        raise line.fail(f"{name} {cid} names no customer above it")
+    return found
+
+
+def _change(line: Line, customers: dict[int, ImportCustomer]) -> ImportChange:
+    kind = line.get("kind")
+    if kind not in ("rename", "merge"):
+        raise line.fail(f"kind {show_value(kind)} is not rename or merge")
+    customer = _customer(line, customers, "customer_id")
+    into = None
+    if kind == "merge":
+        into = _customer(line, customers, "into_id")
+        if into is customer:
+            raise line.fail("a merge of a customer into itself")
+        if customer.merged_into is None:
+            raise line.fail(
+                f"a merge of {show_value(customer.name)}, which the file's customers do not show "
+                "merged into anyone"
+            )
+    elif line.get("into_id", optional=True) is not None:
+        raise line.fail("a rename has no into_id")
+    return ImportChange(
+        line.number,
+        kind,
+        customer.name,
+        into.name if into is not None else None,
+        line.name("old_name", "old_name"),
+        line.name("new_name", "new_name"),
+        line.name("owner", "owner"),
+        line.time("at"),
+    )
+
+
+def _event(line: Line, event_ids: set[int]) -> ImportEvent:
+    eid = line.integer("id")
+    if eid in event_ids:
+        raise line.fail(f"event {eid} appears twice")
+    event_ids.add(eid)
+    kind = line.choice("kind", EventKind)
+    due = line.time("due", optional=True, past=False)
+    if due is not None and kind is not EventKind.RENEGOTIATED:
+        raise line.fail(f"a {kind.value} event has no due; only a renegotiation moves it")
+    voids = line.integer("voids", optional=True)
+    if voids is not None and kind is not EventKind.VOID:
+        raise line.fail("only a void event cancels another")
+    if voids is None and kind is EventKind.VOID:
+        raise line.fail("a void event needs voids: the event it cancels")
+    return ImportEvent(
+        line.number,
+        eid,
+        kind,
+        line.time("at"),
+        due,
+        line.text("note", "the note", optional=True),
+        line.name("owner", "owner"),
+        line.ref(),
+        voids,
+        line.time("recorded"),
+    )
+
+
+def to_json(document: Any) -> str:
+    """JSON for scripts: lossless; format characters escaped so a terminal shows them safely."""
+    dumped = json.dumps(document, ensure_ascii=False, indent=2)
+    if dumped.replace("\n", "").isprintable():
+        return dumped
+    return "".join(
+        json_escape(c) if c != "\n" and unicodedata.category(c) in INVISIBLE else c for c in dumped
+    )

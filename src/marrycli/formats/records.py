@@ -1,0 +1,260 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from marrycli.dates import RANGE_WORDS, in_range
+from marrycli.domain import Event, EventKind, Promise, Size, Value
+from marrycli.errors import BadInput
+from marrycli.history import describe, problem
+from marrycli.rules import CLOCK_SKEW
+
+ID_LIMIT = 2**63  # ids are 64-bit in both databases
+
+
+@dataclass(slots=True)
+class ImportEvent:
+    line: int
+    id: int
+    kind: EventKind
+    at: datetime
+    due: datetime | None
+    note: str | None
+    owner: str
+    ref: str | None
+    voids: int | None
+    recorded: datetime
+
+
+@dataclass(slots=True)
+class ImportPromise:
+    line: int
+    id: int
+    customer: str  # the name it was made to (a directory entry)
+    text: str
+    made: datetime
+    due: datetime | None
+    size: Size
+    value: Value
+    owner: str
+    tags: tuple[str, ...]
+    ref: str | None
+    recorded: datetime
+    events: list[ImportEvent] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class ImportCustomer:
+    line: int
+    id: int
+    name: str
+    merged_into: int | None
+    created: datetime
+    into: ImportCustomer | None = None  # the customer merged_into names (set once all are read)
+
+
+@dataclass(slots=True)
+class ImportChange:
+    line: int
+    kind: str
+    customer: str
+    into: str | None
+    old_name: str
+    new_name: str
+    owner: str
+    at: datetime
+
+
+Record = ImportCustomer | ImportChange | ImportPromise
+
+
+def decode_lines(raw: Iterable[bytes]) -> Iterator[str]:
+    """A file's lines as text: UTF-8 (a leading byte order mark is dropped), else BadInput."""
+    for number, line in enumerate(raw, start=1):
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            raise BadInput(f"line {number}: not UTF-8 text") from None
+        yield text.removeprefix("\ufeff") if number == 1 else text
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def show_value(value: Any, limit: int = 40) -> str:
+    """A value for a message: short, and with anything invisible escaped."""
+    if isinstance(value, str):
+        shown = repr(value if len(value) <= limit else value[: limit - 1] + "…")
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**limit:
+        shown = "a number of more than 40 digits"
+    else:
+        shown = repr(value)
+        if len(shown) > limit:
+            shown = shown[: limit - 1] + "…"
+    if not shown.isprintable():
+        shown = shown.encode("ascii", "backslashreplace").decode("ascii")
+    return shown
+
+
+class Line:
+    """Checks of one record's fields; every error names the line."""
+
+    def __init__(self, number: int, record: dict[str, Any], now: datetime) -> None:
+        self.number = number
+        self.record = record
+        self.now = now
+
+    def fail(self, message: str) -> BadInput:
+        return BadInput(f"line {self.number}: {message}")
+
+    def get(self, name: str, optional: bool = False) -> Any:
+        value = self.record.get(name)
+        if value is None:
+            if optional:
+                return None
+            raise self.fail(f"{name} is missing")
+        if isinstance(value, str) and not value.isascii():
+            found = _SURROGATE.search(value)
+            if found is not None:
+                raise self.fail(
+                    f"{name} contains a lone surrogate (U+{ord(found.group()):04X}), "
+                    "which is not text"
+                )
+        return value
+
+    def integer(self, name: str, optional: bool = False) -> Any:
+        value = self.get(name, optional)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < ID_LIMIT:
+            raise self.fail(f"{name} is not a whole number from 1 to 2^63-1: {show_value(value)}")
+        return value
+
+    def _string(self, name: str, optional: bool) -> Any:
+        value = self.get(name, optional)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(f"{name} is not text: {show_value(value)}")
+        return value
+
+    def text(self, name: str, what: str, optional: bool = False) -> Any:
+        from marrycli.rules import validate_text
+
+        value = self._string(name, optional)
+        return None if value is None else self._check(validate_text, what, value)
+
+    def name(self, name: str, what: str, optional: bool = False) -> Any:
+        from marrycli.rules import validate_name
+
+        value = self._string(name, optional)
+        return None if value is None else self._check(validate_name, what, value)
+
+    def ref(self, name: str = "ref") -> str | None:
+        from marrycli.rules import validate_ref
+
+        value = self._string(name, optional=True)
+        if value in (None, ""):
+            return None
+        return self._check(lambda what, v: validate_ref(v), name, value)  # type: ignore[no-any-return]
+
+    def _check(self, validate: Any, what: str, value: str) -> Any:
+        try:
+            return validate(what, value)
+        except BadInput as error:
+            raise self.fail(error.message) from None
+
+    def time(self, name: str, optional: bool = False, past: bool = True) -> Any:
+        """A time in range; with `past`, one that has happened (not after now + the skew)."""
+        value = self.get(name, optional)
+        if value in (None, "") and optional:
+            return None
+        moment = parse_time(value, lambda message: self.fail(f"{name}: {message}"))
+        if past and moment > self.now + CLOCK_SKEW:
+            raise self.fail(
+                f"{name} {value} is in the future; record what has happened, not what will"
+            )
+        return moment
+
+    def choice(self, name: str, enum: Any) -> Any:
+        value = self.get(name)
+        try:
+            return enum(value)
+        except (ValueError, TypeError):
+            allowed = ", ".join(member.value for member in enum)
+            raise self.fail(f"{name} {show_value(value)} is not one of {allowed}") from None
+
+    def tags(self) -> tuple[str, ...]:
+        from marrycli.rules import validate_tags
+
+        value = self.get("tags", optional=True) or []
+        if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
+            raise self.fail(f"tags is not a list of texts: {show_value(value)}")
+        for tag in value:
+            found = _SURROGATE.search(tag)
+            if found is not None:
+                raise self.fail(f"a tag contains a lone surrogate (U+{ord(found.group()):04X})")
+        try:
+            return validate_tags(value)
+        except BadInput as error:
+            raise self.fail(error.message) from None
+
+
+def parse_time(value: Any, fail: Any) -> datetime:
+    """An exported time (ISO 8601 with Z or an offset) as an aware UTC datetime, in range."""
+    if not isinstance(value, str):
+        raise fail(f"not a time: {show_value(value)}")
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"not an ISO 8601 time: {show_value(value)}") from None
+    if moment.tzinfo is None:
+        raise fail(f"{show_value(value)} has no time zone; write it in UTC, ending in Z")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = None  # type: ignore[assignment]
+    if moment is None or not in_range(moment):
+        raise fail(f"{show_value(value)} is out of range; {RANGE_WORDS}")
+    return moment
+
+
+class History:
+    """A promise's events so far, checked one by one by the CLI's rules (history.py)."""
+
+    def __init__(self, promise: ImportPromise) -> None:
+        self.promise = Promise(
+            promise.id,
+            promise.customer,
+            promise.text,
+            promise.made,
+            promise.due,
+            promise.size,
+            promise.value,
+            promise.owner,
+        )
+
+    def add(self, line: Line, event: ImportEvent) -> None:
+        found = problem(self.promise, event.kind, event.at, event.due, event.voids)
+        if found is not None:
+            raise line.fail(describe(found, event.kind))
+        stored = Event(event.id, self.promise.id, event.kind, event.at, event.due)
+        stored = stored._replace(voids=event.voids)
+        self.promise = self.promise._replace(events=(*self.promise.events, stored))
+
+
+class Refs:
+    """Refs seen in a file: each may name one promise or one event."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def add(self, line: Line, ref: str | None) -> None:
+        if ref is None:
+            return
+        first = self.seen.setdefault(ref, line.number)
+        if first != line.number:
+            raise line.fail(f"ref {show_value(ref)} appears twice in the file (first on line {first})")

@@ -1,0 +1,89 @@
+"""Rendering: a view (what a command shows) in a format (how), through one `emit`.
+
+Each format's renderers live in one module, imported only when that format is asked
+for (`tables` needs Rich; `documents` does not). A renderer registers itself for a view
+type with `@renders(View, Format.X)`; a view a format has no renderer for is bad input,
+refused by `require` before the command does any work. A new format is one module of
+renderers plus its line in `_MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from marrycli.errors import BadInput
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+
+
+# Where each format's renderers are; importing the module registers them.
+_MODULES = {
+    Format.TABLE: "marrycli.render.tables",
+    Format.JSON: "marrycli.render.documents",
+    Format.CSV: "marrycli.render.documents",
+}
+
+
+class Notice(str):
+    """What a renderer says on stderr instead of data (an empty table: "no promises match")."""
+
+    __slots__ = ()
+
+
+# What a renderer returns: text for stdout as is (JSON, CSV, plain lines), a notice, or
+# Rich renderables for stdout (separated by a blank line).
+Rendered = str | list[Any]
+V = TypeVar("V")
+Renderer = Callable[[Any], Rendered]
+
+_registry: dict[tuple[type, Format], Renderer] = {}
+
+
+def renders(view: type[V], fmt: Format) -> Callable[[Callable[[V], Rendered]], Callable[[V], Rendered]]:
+    """Register the decorated function as the renderer of `view` in `fmt`."""
+
+    def register(function: Callable[[V], Rendered]) -> Callable[[V], Rendered]:
+        _registry[(view, fmt)] = function
+        return function
+
+    return register
+
+
+def formats_of(view: type) -> list[Format]:
+    """The formats `view` can be shown in."""
+    for module in dict.fromkeys(_MODULES.values()):
+        importlib.import_module(module)
+    return [fmt for fmt in Format if (view, fmt) in _registry]
+
+
+def require(view: type, fmt: Format) -> Format:
+    """`fmt`, if `view` can be shown in it; BadInput (exit 2) naming the formats it has."""
+    importlib.import_module(_MODULES[fmt])
+    if (view, fmt) in _registry:
+        return fmt
+    offered = " or ".join(f.value for f in formats_of(view))
+    what = getattr(view, "WHAT", "this command")
+    why = " (its output is not a table)" if fmt is Format.CSV else ""
+    raise BadInput(f"{what} has no {fmt.value} output{why}; use --format {offered}")
+
+
+def emit(view: object, fmt: Format) -> None:
+    """Show `view` in `fmt`: data on stdout, or a notice on stderr."""
+    from marrycli.render import output
+
+    require(type(view), fmt)
+    rendered = _registry[(type(view), fmt)](view)
+    if isinstance(rendered, Notice):
+        output.notice(rendered)
+    elif isinstance(rendered, str):
+        if rendered:  # `check` with nothing found prints nothing
+            output.emit_text(rendered)
+    else:
+        output.emit_renderables(*rendered)

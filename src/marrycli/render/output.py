@@ -1,0 +1,88 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.segment import Segment
+
+
+
+_consoles: dict[bool, Console] = {}
+
+
+MIN_WIDTH = 40  # narrower (COLUMNS=0, a split pane) is laid out for this; the terminal wraps
+
+
+def console(stderr: bool = False) -> Console:
+    """The Rich console for stdout (data) or stderr (messages), at least MIN_WIDTH wide."""
+    if stderr not in _consoles:
+        from rich.console import Console
+
+        class _Console(Console):
+            def on_broken_pipe(self) -> None:
+                # Rich would exit 1 (our "a gate said no"); let the one handler end quietly.
+                raise BrokenPipeError
+
+        stream = sys.stderr if stderr else sys.stdout
+        made = _Console(file=stream, highlight=False, emoji=False, markup=False, soft_wrap=False)
+        if made.width < MIN_WIDTH:
+            made.width = MIN_WIDTH
+        _consoles[stderr] = made
+    return _consoles[stderr]
+
+
+def reset_consoles() -> None:
+    """Forget the consoles (their streams change between in-process test runs)."""
+    _consoles.clear()
+
+
+def emit_renderables(*renderables: Any) -> None:
+    """Print tables (or other Rich renderables) to stdout, no line ending in spaces."""
+    from rich.segment import Segment, Segments
+
+    out = console()
+    for i, renderable in enumerate(renderables):
+        if i:
+            out.print()
+        lines = out.render_lines(renderable, pad=False)
+        out.print(Segments(s for line in lines for s in (*_rstrip(line), Segment.line())))
+
+
+def _rstrip(line: list[Segment]) -> list[Segment]:
+    """A rendered line without its trailing spaces (a table pads every cell to its width)."""
+    from rich.segment import Segment
+
+    line = list(line)
+    while line and not line[-1].control and not line[-1].text.strip():
+        line.pop()
+    if line and not line[-1].control:
+        last = line[-1]
+        line[-1] = Segment(last.text.rstrip(), last.style)
+    return line
+
+
+def emit_text(text: str) -> None:
+    """Print JSON or CSV to stdout, as is (flushed: a failure shows here, not at exit)."""
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    sys.stdout.flush()
+
+
+def notice(message: str) -> None:
+    """A one-line notice on stderr, its control and format characters made visible.
+
+    A notice that cannot be written (stderr closed or full) is dropped: there is nowhere
+    else to say it, and it must not turn a finished command into a failure.
+    """
+    if not message.isprintable():
+        from marrycli.render.safety import visible
+
+        message = visible(message)
+    try:
+        sys.stderr.write(f"marry: {message}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):  # ValueError: the stream is closed
+        pass

@@ -1,0 +1,119 @@
+"""What each command shows: a view holds the data; `render.emit` shows it in a format.
+
+`WHAT` names the command in the message for a format a view does not have.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from marrycli.domain import (
+    AgendaItem,
+    CustomerDetail,
+    CustomerSummary,
+    Finding,
+    LedgerInfo,
+    OwnerReport,
+    Promise,
+    ReportLine,
+    WhatIf,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseWritten:
+    """A promise after a write (add, keep, break, ...): one line for people."""
+
+    WHAT: ClassVar[str] = "this command"
+    promise: Promise
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseDetail:
+    """`marry promise show`: one promise with its events."""
+
+    WHAT: ClassVar[str] = "`marry promise show`"
+    promise: Promise
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseList:
+    """`marry promise list`."""
+
+    WHAT: ClassVar[str] = "`marry promise list`"
+    promises: Sequence[Promise]
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerList:
+    """`marry customer list`."""
+
+    WHAT: ClassVar[str] = "`marry customer list`"
+    customers: Sequence[CustomerSummary]
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerInfoView:
+    """`marry db info`."""
+
+    WHAT: ClassVar[str] = "`marry db info`"
+    info: LedgerInfo
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """`marry report`: every customer, those needing attention first."""
+
+    WHAT: ClassVar[str] = "`marry report`"
+    lines: Sequence[ReportLine]
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerReportView:
+    """`marry report --customer`: one customer in detail."""
+
+    WHAT: ClassVar[str] = "`marry report --customer`"
+    detail: CustomerDetail
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OwnersReport:
+    """`marry report --by owner`."""
+
+    WHAT: ClassVar[str] = "`marry report --by owner`"
+    owners: Sequence[OwnerReport]
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """`marry check`: the findings, one per line for people."""
+
+    WHAT: ClassVar[str] = "`marry check`"
+    findings: Sequence[Finding]
+
+
+@dataclass(frozen=True, slots=True)
+class WhatIfView:
+    """`marry whatif`: a customer before and after a hypothetical event."""
+
+    WHAT: ClassVar[str] = "`marry whatif`"
+    result: WhatIf
+
+
+@dataclass(frozen=True, slots=True)
+class Agenda:
+    """`marry agenda`."""
+
+    WHAT: ClassVar[str] = "`marry agenda`"
+    items: Sequence[AgendaItem]
+    as_of: datetime
+    until: datetime

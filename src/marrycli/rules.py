@@ -1,0 +1,140 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+import getpass
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from marrycli.domain import (
+    fold_name,
+)
+from marrycli.errors import BadInput
+
+if TYPE_CHECKING:
+
+    pass
+
+
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+TEXT_MAX = 2000
+
+
+NAME_MAX = 200
+
+
+TAG_MAX = 50
+
+
+TAGS_MAX = 20
+
+
+REF_MAX = 200
+
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
+
+
+def _check_characters(what: str, value: str) -> None:
+    found = _CONTROL.search(value)
+    if found is not None:
+        raise BadInput(
+            f"{what} contains a control character (U+{ord(found.group()):04X}); "
+            "remove it and try again"
+        )
+
+
+def validate_text(what: str, value: str, limit: int = TEXT_MAX) -> str:
+    """Strip and check a text: 1..limit characters, no control characters."""
+    _check_characters(what, value)
+    value = value.strip()
+    if not value:
+        raise BadInput(f"{what} is empty; give some text")
+    if len(value) > limit:
+        raise BadInput(f"{what} is {len(value)} characters long; the limit is {limit}")
+    return value
+
+
+def validate_name(what: str, value: str) -> str:
+    """Check a customer or owner name and return its display form (folded white space)."""
+    _check_characters(what, value)
+    name = fold_name(value)
+    if not name:
+        raise BadInput(f"{what} is empty; give a name")
+    if len(name) > NAME_MAX:
+        raise BadInput(f"{what} is {len(name)} characters long; the limit is {NAME_MAX}")
+    return name
+
+
+def validate_tags(tags: Sequence[str]) -> tuple[str, ...]:
+    """Check the tags: at most 20, each 1..50 characters; duplicates dropped, order kept."""
+    cleaned: list[str] = []
+    for tag in tags:
+        tag = validate_text("a tag", tag, TAG_MAX)
+        if tag not in cleaned:
+            cleaned.append(tag)
+    if len(cleaned) > TAGS_MAX:
+        raise BadInput(f"{len(cleaned)} tags given; the limit is {TAGS_MAX}")
+    return tuple(cleaned)
+
+
+def validate_ref(ref: str | None) -> str | None:
+    """Check a --ref key: 1..200 characters, no control characters, kept exactly."""
+    if ref is None:
+        return None
+    _check_characters("--ref", ref)
+    if not ref.strip():
+        raise BadInput("--ref is empty; give a key such as $CI_PIPELINE_ID-add")
+    if len(ref) > REF_MAX:
+        raise BadInput(f"--ref is {len(ref)} characters long; the limit is {REF_MAX}")
+    return ref
+
+
+def default_owner() -> str:
+    """$MARRY_USER, else the login name."""
+    owner = os.environ.get("MARRY_USER", "").strip()
+    what = "the owner ($MARRY_USER)"
+    if not owner:
+        what = "the login name (the default owner; MARRY_USER sets another)"
+        try:
+            owner = getpass.getuser()
+        except (KeyError, OSError):
+            owner = "unknown"
+    if any("\ud800" <= c <= "\udfff" for c in owner):  # bytes that are not UTF-8
+        raise BadInput(f"{what} is not valid UTF-8; set MARRY_USER to a name in UTF-8")
+    return validate_name(what, owner)
+
+
+@dataclass(frozen=True, slots=True)
+class PromiseId:
+    """A promise named on the command line: a number or `ref:KEY`."""
+
+    number: int | None = None
+    ref: str | None = None
+
+    def __str__(self) -> str:
+        return str(self.number) if self.number is not None else f"ref:{self.ref}"
+
+
+def parse_id(text: str) -> PromiseId:
+    """Read an ID argument: `12`, `#12` or `ref:KEY`."""
+    _check_characters("the promise id", text)
+    stripped = text.strip()
+    if stripped.lower().startswith("ref:"):
+        key = validate_ref(stripped[4:])
+        return PromiseId(ref=key)
+    digits = stripped.removeprefix("#")
+    # At most 19 digits (ids are below 2**63): int() of thousands of digits is refused.
+    if digits.isascii() and digits.isdigit() and len(digits) <= 19 and 0 < int(digits) < 2**63:
+        return PromiseId(number=int(digits))
+    shown = text if len(text) <= 40 else text[:39] + "…"
+    raise BadInput(f"{shown!r} is not a promise id; give its number (12) or ref:KEY")
+
+
+INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}  # what tables show as <U+XXXX> too

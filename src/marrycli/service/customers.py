@@ -1,0 +1,94 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from marrycli.dates import to_micros
+from marrycli.domain import (
+    CustomerSummary,
+    Status,
+    customer_key,
+)
+from marrycli.errors import BadInput
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
+    from marrycli.storage.ledger import Ledger
+    from marrycli.storage.repo import CustomerEntry
+
+
+def list_customers(ledger: Ledger, now: datetime) -> list[CustomerSummary]:
+    """Every customer, with its promise counts as of now."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        if conn is None:
+            return []
+        directory = repo.list_customers(conn)
+        promises = repo.load_promises(conn)
+    by_customer: dict[str, list[Status]] = {}
+    for promise in promises:
+        by_customer.setdefault(promise.customer, []).append(promise.state(now).status)
+    summaries = []
+    for _cid, name, merged in directory:
+        statuses = [s for s in by_customer.get(name, []) if s is not Status.CANCELLED]
+        summaries.append(
+            CustomerSummary(
+                customer=name,
+                promises=len(statuses),
+                open=statuses.count(Status.OPEN),
+                overdue=statuses.count(Status.OVERDUE),
+                merged=tuple(merged),
+            )
+        )
+    return summaries
+
+
+def find_customer_entry(conn: Connection | None, name: str) -> CustomerEntry:
+    from marrycli.storage import repo
+
+    entry = repo.find_customer(conn, customer_key(name)) if conn is not None else None
+    if entry is None:
+        raise BadInput(f"there is no customer {name!r}; see `marry customer list`")
+    return entry
+
+
+def rename_customer(ledger: Ledger, old: str, new: str, *, owner: str, now: datetime) -> str:
+    """Rename a customer; returns the new display name."""
+    from marrycli.storage import repo
+
+    with ledger.write(create=False) as conn:
+        entry = find_customer_entry(conn, old)
+        assert conn is not None
+        new_key = customer_key(new)
+        other = repo.find_customer(conn, new_key)
+        if other is not None and other.id != entry.id:
+            raise BadInput(
+                f"{other.name!r} is another customer; to make them one, run "
+                f"`marry customer merge {old!r} {other.name!r}`"
+            )
+        if other is not None and other.entry_id != entry.id:
+            raise BadInput(f"{new!r} is already a name merged into {entry.name!r}")
+        if entry.name == new:
+            return new
+        repo.rename_customer(conn, entry, new_key, new, owner, to_micros(now))
+        return new
+
+
+def merge_customers(ledger: Ledger, source: str, into: str, *, owner: str, now: datetime) -> str:
+    """Merge one customer into another; returns the surviving display name."""
+    from marrycli.storage import repo
+
+    with ledger.write(create=False) as conn:
+        source_entry = find_customer_entry(conn, source)
+        into_entry = find_customer_entry(conn, into)
+        assert conn is not None
+        if source_entry.id == into_entry.id:
+            raise BadInput(
+                f"{source!r} and {into!r} are the same customer; name two different ones"
+            )
+        repo.merge_customers(conn, source_entry, into_entry, owner, to_micros(now))
+        return into_entry.name

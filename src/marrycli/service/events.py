@@ -1,0 +1,307 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from marrycli.dates import When, format_local, to_micros
+from marrycli.domain import (
+    EventKind,
+    Promise,
+    Recorded,
+    Status,
+    WhatIf,
+)
+from marrycli.errors import BadInput
+from marrycli.model import discipline
+from marrycli.model.scoring import score_customer
+from marrycli.rules import PromiseId
+from marrycli.service.promises import (
+    RefRace,
+    describe_ref,
+    load_promise,
+    not_in_future,
+    resolve_promise,
+)
+
+if TYPE_CHECKING:
+
+    from marrycli.storage.ledger import Ledger
+
+
+FAR_FUTURE = datetime.max.replace(tzinfo=UTC)
+
+
+def _event_time(promise: Promise, at: When | None, now: datetime) -> datetime:
+    """The time of a new event: `--at` (not in the future) or now; `_check_history` checks
+    it against the promise's history."""
+    standing = promise.standing_events()
+    last = standing[-1].at if standing else None
+    if at is None:
+        return now
+    moment = at.instant
+    if at.day is not None:
+        start, end = at.day
+        # A bare day means its start, unless the promise (or its last event) is of
+        # that same day: then that moment, so `keep 12 --at today` just works.
+        latest = max(promise.made, last) if last is not None else promise.made
+        if start <= latest < end:
+            moment = latest
+    not_in_future("--at", moment, now)
+    return moment
+
+
+def _check_history(
+    current: Promise, kind: EventKind, moment: datetime, due: datetime | None = None
+) -> None:
+    """The history rules (`marrycli.history`, shared with import and `db check`), in the
+    CLI's words: BadInput if an event of `kind` at `moment` cannot follow `current`'s."""
+    from marrycli.history import Refusal, problem
+
+    found = problem(current, kind, moment, due)
+    if found is None:
+        return
+    pid = current.id
+    if found.refusal is Refusal.RESOLVED:
+        if kind is EventKind.RENEGOTIATED:
+            advice = "only an open promise can be renegotiated"
+        elif kind is EventKind.CANCELLED:
+            advice = f"run `marry undo {pid}` first to cancel it instead"
+        else:
+            advice = f"if that was a mistake, run `marry undo {pid}` first"
+        raise BadInput(f"promise {pid} is already {found.status.value}; {advice}")
+    if found.refusal is Refusal.NO_DUE:
+        raise BadInput(
+            f"promise {pid} has no due date to move; "
+            "a promise without a due date cannot be renegotiated"
+        )
+    if found.refusal is Refusal.BEFORE_MADE:
+        raise BadInput(
+            f"--at {format_local(moment)} is before promise {pid} was made "
+            f"({format_local(current.made)})"
+        )
+    if found.refusal is Refusal.BEFORE_LAST:
+        assert found.last is not None
+        raise BadInput(
+            f"--at {format_local(moment)} is before the last event of promise {pid} "
+            f"({found.last.kind.value}, {format_local(found.last.at)})"
+        )
+    if found.refusal is Refusal.DUE_NOT_AFTER:
+        assert due is not None
+        raise BadInput(
+            f"the new --due {format_local(due)} is not after the renegotiation "
+            f"({format_local(moment)}); give a later date"
+        )
+    raise BadInput(f"promise {pid} has nothing to undo; it has no standing event")
+
+
+def _write_event(
+    ledger: Ledger,
+    promise: PromiseId,
+    kind: EventKind,
+    ref: str | None,
+    decide: Any,
+) -> Recorded:
+    """The common frame of every event write: lock, replay a ref, decide, append, claim the ref.
+
+    `decide(promise)` returns the event's values, or a Recorded for a no-op.
+    """
+    from marrycli.storage import repo
+
+    for _attempt in range(3):
+        try:
+            with ledger.write(create=False) as maybe:
+                conn, promise_id = resolve_promise(maybe, promise)
+                current = load_promise(conn, promise_id)
+                if ref is not None:
+                    stored = repo.find_ref(conn, ref)
+                    if stored is not None:
+                        if stored.promise_id == promise_id and stored.event_kind == kind.value:
+                            return Recorded(
+                                current, f"ref {ref} is already recorded; nothing added"
+                            )
+                        raise BadInput(
+                            f"--ref {ref} is already used for {describe_ref(stored)}; "
+                            "use another ref"
+                        )
+                decision = decide(current)
+                if isinstance(decision, Recorded):
+                    return decision
+                event_id = repo.insert_event(
+                    conn, promise_id=promise_id, kind=kind.value, **decision
+                )
+                if ref is not None and not repo.claim_ref(conn, ref, promise_id, event_id):
+                    raise RefRace
+                return Recorded(load_promise(conn, promise_id))
+        except RefRace:
+            continue
+    raise BadInput(f"--ref {ref} is being written by another process; try again")
+
+
+def current_status(promise: Promise) -> Status:
+    return promise.state(FAR_FUTURE).status
+
+
+def _plan_outcome(
+    current: Promise, kind: EventKind, at: When | None, now: datetime
+) -> datetime | str:
+    """When a keep or break would be recorded, or a notice when it is a repeat (a no-op)."""
+    status = current_status(current)
+    same = (kind is EventKind.KEPT and status in (Status.KEPT, Status.KEPT_LATE)) or (
+        kind is EventKind.BROKEN and status is Status.BROKEN
+    )
+    if same:
+        return f"promise {current.id} is already {status.value}; nothing added"
+    moment = _event_time(current, at, now)
+    _check_history(current, kind, moment)
+    return moment
+
+
+def _plan_renegotiation(current: Promise, due: When, at: When | None, now: datetime) -> datetime:
+    """When a renegotiation would be recorded; BadInput if it cannot be."""
+    moment = _event_time(current, at, now)
+    _check_history(current, EventKind.RENEGOTIATED, moment, due.instant)
+    current_due = current.state(FAR_FUTURE).due
+    if due.instant == current_due:
+        raise BadInput(
+            f"promise {current.id} is already due {format_local(current_due)}; "
+            "a renegotiation must move the due date: give another --due"
+        )
+    return moment
+
+
+def record_outcome(
+    ledger: Ledger,
+    promise: PromiseId,
+    kind: EventKind,
+    *,
+    at: When | None,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Record that a promise was kept or broken (a repeat of its outcome is a no-op)."""
+    assert kind in (EventKind.KEPT, EventKind.BROKEN)
+
+    def decide(current: Promise) -> Recorded | dict[str, Any]:
+        planned = _plan_outcome(current, kind, at, now)
+        if isinstance(planned, str):
+            return Recorded(current, planned)
+        return _event_values(planned, now, note, owner)
+
+    return _write_event(ledger, promise, kind, ref, decide)
+
+
+def renegotiate(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    due: When,
+    at: When | None,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Move the due date of an open promise."""
+
+    def decide(current: Promise) -> dict[str, Any]:
+        values = _event_values(_plan_renegotiation(current, due, at, now), now, note, owner)
+        values["due"] = to_micros(due.instant)
+        return values
+
+    return _write_event(ledger, promise, EventKind.RENEGOTIATED, ref, decide)
+
+
+def what_if(
+    ledger: Ledger,
+    promise: PromiseId,
+    kind: EventKind,
+    *,
+    at: When | None,
+    due: When | None,
+    now: datetime,
+) -> WhatIf:
+    """What recording a keep, break or renegotiation would do, without recording anything."""
+    from marrycli.storage import repo
+
+    with ledger.read() as maybe:
+        conn, promise_id = resolve_promise(maybe, promise)
+        current = load_promise(conn, promise_id)
+        customer_id = repo.promise_customer_id(conn, promise_id)
+        promises = repo.load_promises(conn, customer_id=customer_id)
+    if kind is EventKind.RENEGOTIATED:
+        assert due is not None
+        planned: datetime | str = _plan_renegotiation(current, due, at, now)
+    else:
+        planned = _plan_outcome(current, kind, at, now)
+    if isinstance(planned, str):
+        moment = at.instant if at is not None else now
+        same = score_customer(current.customer, promises, moment)
+        return WhatIf(same, same, current, planned)
+    before, after = discipline.what_if(
+        current.customer,
+        promises,
+        promise_id,
+        kind,
+        planned,
+        due.instant if due is not None else None,
+    )
+    return WhatIf(before, after, current, None)
+
+
+def cancel(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    note: str,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Withdraw a promise recorded by mistake or released by the customer."""
+
+    def decide(current: Promise) -> Recorded | dict[str, Any]:
+        status = current_status(current)
+        if status is Status.CANCELLED:
+            return Recorded(current, f"promise {current.id} is already cancelled; nothing added")
+        moment = max(now, current.made, _last_time(current) or now)
+        _check_history(current, EventKind.CANCELLED, moment)
+        return _event_values(moment, now, note, owner)
+
+    return _write_event(ledger, promise, EventKind.CANCELLED, ref, decide)
+
+
+def undo(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Recorded:
+    """Void the last standing event of a promise (a void itself cannot be undone)."""
+
+    def decide(current: Promise) -> dict[str, Any]:
+        standing = current.standing_events()
+        if not standing:
+            raise BadInput(f"promise {current.id} has nothing to undo; it has no standing event")
+        target = standing[-1]  # what history's rules allow a void to cancel
+        moment = max(now, target.at)
+        values = _event_values(moment, now, note, owner)
+        values["voids"] = target.id
+        return values
+
+    return _write_event(ledger, promise, EventKind.VOID, ref, decide)
+
+
+def _last_time(promise: Promise) -> datetime | None:
+    standing = promise.standing_events()
+    return standing[-1].at if standing else None
+
+
+def _event_values(moment: datetime, now: datetime, note: str | None, owner: str) -> dict[str, Any]:
+    return {"at": to_micros(moment), "note": note, "owner": owner, "recorded": to_micros(now)}

@@ -1,0 +1,52 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from marrycli.domain import LedgerInfo
+
+if TYPE_CHECKING:
+
+    from marrycli.storage.ledger import Ledger as Ledger  # what cli holds, never opens
+
+
+def ledger_info(ledger: Ledger) -> LedgerInfo:
+    """Where the ledger is, its backend, schema version and counts."""
+    from marrycli.storage import repo
+    from marrycli.storage.ledger import schema_version
+
+    counts = {"customers": 0, "promises": 0, "events": 0}
+    version = None
+    with ledger.read() as conn:
+        if conn is not None:
+            counts = repo.counts(conn)
+            version = schema_version()
+    return LedgerInfo(
+        location=ledger.location.display,
+        backend=ledger.location.backend,
+        exists=version is not None,
+        schema_version=version,
+        marry_schema_version=schema_version(),
+        **counts,
+    )
+
+
+def check_ledger(ledger: Ledger) -> list[str]:
+    """An integrity check: the database's own and the ledger's rules; returns the problems."""
+    from marrycli.storage import integrity
+
+    return integrity.check(ledger)
+
+
+def upgrade_ledger(ledger: Ledger) -> tuple[int, int]:
+    """Bring the ledger to this marry's schema version; returns (before, after)."""
+    return ledger.upgrade()
+
+
+def open_ledger(db: str | None, *, lock_timeout: float) -> Ledger:
+    """The ledger named by `db` (--db), else $MARRY_DB, else the default; nothing opened yet."""
+    from marrycli.storage.ledger import Ledger as Ledger  # what cli holds, never opens
+    from marrycli.storage.location import resolve_location
+
+    return Ledger(resolve_location(db), lock_timeout=lock_timeout)

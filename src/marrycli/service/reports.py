@@ -1,0 +1,137 @@
+"""TODO docstring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from marrycli.dates import to_micros
+from marrycli.domain import (
+    CustomerDetail,
+    Finding,
+    Gates,
+    ReportLine,
+    Stage,
+    customer_key,
+)
+from marrycli.model import agenda as agenda_model
+from marrycli.model import owners
+from marrycli.model.discipline import error_budget
+from marrycli.model.gates import findings_for
+from marrycli.model.scoring import next_stage, score_customer
+from marrycli.service.customers import find_customer_entry
+
+if TYPE_CHECKING:
+
+    from marrycli.domain import AgendaItem, OwnerReport
+    from marrycli.storage.ledger import Ledger
+
+
+TREND_DAYS = 30
+
+
+def report(ledger: Ledger, *, as_of: datetime, trend: bool) -> list[ReportLine]:
+    """Every customer scored at `as_of`, streamed customer by customer from one query."""
+    from marrycli.storage import repo
+
+    lines = []
+    earlier = as_of - timedelta(days=TREND_DAYS)
+    with ledger.read() as conn:
+        if conn is None:
+            return []
+        names = repo.customer_names(conn)
+        for customer_id, promises in repo.report_promises(conn, to_micros(as_of)):
+            name = names[customer_id]
+            scored = score_customer(name, promises, as_of, detail=False)
+            change = None
+            if trend:
+                before = score_customer(name, promises, earlier, detail=False)
+                change = scored.trust - before.trust
+            lines.append(ReportLine(customer_id, scored, change))
+    return lines
+
+
+def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> CustomerDetail:
+    """One customer in detail at `as_of`: timeline, contributions, promises, next stage."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        entry = find_customer_entry(conn, customer)
+        assert conn is not None
+        promises = repo.load_promises(conn, customer_id=entry.id, made_until=to_micros(as_of))
+    scored = score_customer(entry.name, promises, as_of)
+    before = score_customer(entry.name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
+
+    return CustomerDetail(
+        report=scored,
+        trend=scored.trust - before.trust,
+        promises=promises,
+        next_stage=next_stage(scored, as_of),
+        budget=error_budget(entry.name, promises, as_of),
+    )
+
+
+def owner_reports(ledger: Ledger, *, as_of: datetime) -> list[OwnerReport]:
+    """Every owner's record across customers, at `as_of`."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        promises = repo.load_promises(conn, made_until=to_micros(as_of)) if conn else []
+    return owners.owner_reports(promises, as_of)
+
+
+def agenda(
+    ledger: Ledger, *, owner: str | None, until: datetime, now: datetime
+) -> list[AgendaItem]:
+    """Overdue promises, then those due by `until`, with what acting now or later costs."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        promises = repo.load_promises(conn, made_until=to_micros(now)) if conn else []
+    owner_key = customer_key(owner) if owner is not None else None
+    return agenda_model.agenda(promises, now, until, owner_key=owner_key)
+
+
+def check(
+    ledger: Ledger, *, customers: Sequence[str], gates: Gates, as_of: datetime
+) -> tuple[int, list[Finding]]:
+    """Apply the gates to every customer, or those named; returns (customers checked, findings)."""
+    wanted: set[int] | None = None
+    if customers:
+        with ledger.read() as conn:
+            wanted = {find_customer_entry(conn, name).id for name in customers}
+    checked = 0
+    found: list[Finding] = []
+    for line in report(ledger, as_of=as_of, trend=False):
+        if wanted is not None and line.customer_id not in wanted:
+            continue
+        checked += 1
+        found.extend(findings_for(line.report, gates))
+    return checked, found
+
+
+FALLING = -0.05  # a trust trend at or below this needs attention
+
+
+def needs_attention(line: ReportLine) -> bool:
+    """Estranged, strained, overdue or falling: shown first, and marked."""
+    report = line.report
+    return (
+        report.stage in (Stage.ESTRANGED, Stage.STRAINED)
+        or report.overdue > 0
+        or (line.trend is not None and line.trend <= FALLING)
+    )
+
+
+def attention_order(lines: Iterable[ReportLine]) -> list[ReportLine]:
+    """Customers who need attention first (worst stage, then most overdue), then by name."""
+    return sorted(
+        lines,
+        key=lambda line: (
+            0 if needs_attention(line) else 1,
+            line.report.stage.rank if needs_attention(line) else 0,
+            -line.report.overdue,
+            line.report.customer.casefold(),
+        ),
+    )
