@@ -23,10 +23,10 @@ __all__ = [
     "LATEST",
     "RANGE_WORDS",
     "When",
-    "in_range",
     "format_local",
     "format_utc",
     "from_micros",
+    "in_range",
     "local_zone",
     "parse_when",
     "to_micros",
@@ -108,7 +108,7 @@ def parse_when(text: str, *, now: datetime, end_of_day: bool) -> When:
 
 def _parse(word: str, shown: str, now: datetime, end_of_day: bool) -> When:
     if word == "now":
-        return When(now)
+        return When(instant=now)
 
     match = _OFFSET.fullmatch(word)
     if match:
@@ -116,7 +116,7 @@ def _parse(word: str, shown: str, now: datetime, end_of_day: bool) -> When:
         if len(amount) > 12:  # far beyond any date; int() of a huge string is slow
             raise OverflowError
         hours = int(amount) * _OFFSET_HOURS[unit]
-        return When(now + timedelta(hours=-hours if sign == "-" else hours))
+        return When(instant=now + timedelta(hours=-hours if sign == "-" else hours))
 
     zone = local_zone()
     day = _day_word(word, now.astimezone(zone).date())
@@ -129,7 +129,7 @@ def _parse(word: str, shown: str, now: datetime, end_of_day: bool) -> When:
 
     match = _DATE_TIME.fullmatch(word)
     if match:
-        return When(_date_time(shown, match, zone))
+        return When(instant=_date_time(shown, match, zone))
 
     raise BadInput(f"cannot read {_quote(shown)} as a time; {_FORMS}")
 
@@ -164,7 +164,7 @@ def _whole_day(day: date, zone: tzinfo, end_of_day: bool) -> When:
     end = _day_start(day + timedelta(days=1), zone)
     if end <= start:
         raise BadInput(f"{day.isoformat()} does not exist in {_zone_name(zone)}")
-    return When(end - _ONE_MICROSECOND if end_of_day else start, (start, end))
+    return When(instant=end - _ONE_MICROSECOND if end_of_day else start, day=(start, end))
 
 
 def _day_start(day: date, zone: tzinfo) -> datetime:

@@ -144,13 +144,27 @@ class Promise(NamedTuple):
             elif event.kind is EventKind.KEPT:
                 late = due is not None and event.at > due
                 status = Status.KEPT_LATE if late else Status.KEPT
-                return PromiseState(status, due, event.at, renegotiations)
+                return PromiseState(
+                    status=status, due=due, resolved=event.at, renegotiations=renegotiations
+                )
             elif event.kind is EventKind.BROKEN:
-                return PromiseState(Status.BROKEN, due, event.at, renegotiations)
+                return PromiseState(
+                    status=Status.BROKEN, due=due, resolved=event.at, renegotiations=renegotiations
+                )
             elif event.kind is EventKind.CANCELLED:
-                return PromiseState(Status.CANCELLED, due, event.at, renegotiations)
+                return PromiseState(
+                    status=Status.CANCELLED,
+                    due=due,
+                    resolved=event.at,
+                    renegotiations=renegotiations,
+                )
         overdue = due is not None and due < as_of
-        return PromiseState(Status.OVERDUE if overdue else Status.OPEN, due, None, renegotiations)
+        return PromiseState(
+            status=Status.OVERDUE if overdue else Status.OPEN,
+            due=due,
+            resolved=None,
+            renegotiations=renegotiations,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,7 +61,7 @@ def problem(
     state = promise.state(_END_OF_TIME)
 
     def refuse(refusal: Refusal) -> Problem:
-        return Problem(refusal, state.status, last)
+        return Problem(refusal=refusal, status=state.status, last=last)
 
     if kind is EventKind.VOID:
         if last is None:

@@ -1,4 +1,8 @@
-"""TODO docstring."""
+"""Input rules: text limits, the refused and invisible characters, validators, promise ids.
+
+Every value a user or a file gives goes through these before a ledger is opened, so
+bad input never creates or touches a ledger; `marry import` applies the same rules.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +12,11 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from marrycli.domain import (
     fold_name,
 )
 from marrycli.errors import BadInput
-
-if TYPE_CHECKING:
-
-    pass
-
 
 CLOCK_SKEW = timedelta(minutes=5)
 

@@ -1,1 +1,2 @@
-"""The file formats scripts rely on: JSONL (the lossless export) and CSV, each read and written in one module."""
+"""The file formats scripts rely on: JSONL (lossless) and CSV;
+each is written and read in one module."""

@@ -1,4 +1,16 @@
-"""TODO docstring."""
+"""CSV: the promise list and export written, and read back by `marry import`.
+
+Cells are escaped so that a terminal or spreadsheet never gets a raw control or format
+character, and the import restores them exactly (`csv_escape`, `csv_unescape`):
+
+- a character of Unicode category Cc, Cf, Co, Cs, Zl or Zp (`rules.INVISIBLE`) is written
+  `<U+XXXX>` (4 to 6 upper-case hex digits), as tables show it;
+- text that already reads like such an escape keeps its meaning by escaping its `<`:
+  `<U+0041>` is written `<U+003C>U+0041>`;
+- in the tags cell, tags are joined with `;` and a `;` inside a tag is written `<U+003B>`;
+- then a cell that starts with `=`, `+`, `-`, `@`, tab or CR, after any number of `'`,
+  gets one more leading `'` (so a spreadsheet does not run it); the import removes one.
+"""
 
 from __future__ import annotations
 
@@ -110,18 +122,18 @@ def _csv_promise(line: Line, refs: Refs) -> ImportPromise:
     status = line.choice("status", Status)
     resolved = line.time("resolved", optional=True)
     promise = ImportPromise(
-        line.number,
-        line.number,
-        line.name("customer", "the customer"),
-        line.text("text", "the promise text"),
-        made,
-        due,
-        line.choice("size", Size),
-        line.choice("value", Value),
-        line.name("owner", "owner"),
-        line.tags(),
-        line.ref(),
-        made,
+        line=line.number,
+        id=line.number,
+        customer=line.name("customer", "the customer"),
+        text=line.text("text", "the promise text"),
+        made=made,
+        due=due,
+        size=line.choice("size", Size),
+        value=line.choice("value", Value),
+        owner=line.name("owner", "owner"),
+        tags=line.tags(),
+        ref=line.ref(),
+        recorded=made,
     )
     refs.add(line, promise.ref)
     if status in (Status.OPEN, Status.OVERDUE):
@@ -144,7 +156,18 @@ def _csv_promise(line: Line, refs: Refs) -> ImportPromise:
         Status.CANCELLED: EventKind.CANCELLED,
     }[status]
     note = "imported as cancelled" if kind is EventKind.CANCELLED else None
-    event = ImportEvent(line.number, 1, kind, resolved, None, note, promise.owner, None, None, made)
+    event = ImportEvent(
+        line=line.number,
+        id=1,
+        kind=kind,
+        at=resolved,
+        due=None,
+        note=note,
+        owner=promise.owner,
+        ref=None,
+        voids=None,
+        recorded=made,
+    )
     History(promise).add(line, event)
     promise.events.append(event)
     return promise

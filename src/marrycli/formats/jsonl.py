@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""JSONL, the lossless export: its header, its lines written, and read back and checked.
+
+A file is read in the order `marry export` writes it: the header, customers, directory
+changes, then each promise followed by its events. JSON documents for stdout (`to_json`)
+share the escape: control and format characters as `\\uXXXX`, so a terminal shows them safely.
+"""
 
 from __future__ import annotations
 
@@ -114,11 +119,11 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
             promise = None
         if kind == "customer":
             customer = ImportCustomer(
-                number,
-                line.integer("id"),
-                line.name("name", "the customer's name"),
-                line.integer("merged_into", optional=True),
-                line.time("created"),
+                line=number,
+                id=line.integer("id"),
+                name=line.name("name", "the customer's name"),
+                merged_into=line.integer("merged_into", optional=True),
+                created=line.time("created"),
             )
             if customer.id in customers:
                 raise line.fail(
@@ -145,18 +150,18 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
             if due is not None and due <= made:
                 raise line.fail("due is not after made")
             promise = ImportPromise(
-                number,
-                pid,
-                _customer(line, customers, "customer_id").name,
-                line.text("text", "the promise text"),
-                made,
-                due,
-                line.choice("size", Size),
-                line.choice("value", Value),
-                line.name("owner", "owner"),
-                line.tags(),
-                line.ref(),
-                line.time("recorded"),
+                line=number,
+                id=pid,
+                customer=_customer(line, customers, "customer_id").name,
+                text=line.text("text", "the promise text"),
+                made=made,
+                due=due,
+                size=line.choice("size", Size),
+                value=line.choice("value", Value),
+                owner=line.name("owner", "owner"),
+                tags=line.tags(),
+                ref=line.ref(),
+                recorded=line.time("recorded"),
             )
             refs.add(line, promise.ref)
             events = None
@@ -224,14 +229,14 @@ def _change(line: Line, customers: dict[int, ImportCustomer]) -> ImportChange:
     elif line.get("into_id", optional=True) is not None:
         raise line.fail("a rename has no into_id")
     return ImportChange(
-        line.number,
-        kind,
-        customer.name,
-        into.name if into is not None else None,
-        line.name("old_name", "old_name"),
-        line.name("new_name", "new_name"),
-        line.name("owner", "owner"),
-        line.time("at"),
+        line=line.number,
+        kind=kind,
+        customer=customer.name,
+        into=into.name if into is not None else None,
+        old_name=line.name("old_name", "old_name"),
+        new_name=line.name("new_name", "new_name"),
+        owner=line.name("owner", "owner"),
+        at=line.time("at"),
     )
 
 
@@ -250,16 +255,16 @@ def _event(line: Line, event_ids: set[int]) -> ImportEvent:
     if voids is None and kind is EventKind.VOID:
         raise line.fail("a void event needs voids: the event it cancels")
     return ImportEvent(
-        line.number,
-        eid,
-        kind,
-        line.time("at"),
-        due,
-        line.text("note", "the note", optional=True),
-        line.name("owner", "owner"),
-        line.ref(),
-        voids,
-        line.time("recorded"),
+        line=line.number,
+        id=eid,
+        kind=kind,
+        at=line.time("at"),
+        due=due,
+        note=line.text("note", "the note", optional=True),
+        owner=line.name("owner", "owner"),
+        ref=line.ref(),
+        voids=voids,
+        recorded=line.time("recorded"),
     )
 
 

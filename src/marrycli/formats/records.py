@@ -1,18 +1,26 @@
-"""TODO docstring."""
+"""What reading an export yields: checked records (customers, directory changes, promises with
+their events), and the per-line checks JSONL and CSV share (texts, names, times, histories).
+
+Every field goes through the rules the CLI applies to the same value (`rules.validate_*`,
+`dates.in_range`, and for what has happened, not in the future beyond `CLOCK_SKEW`); each
+promise's events through `history.problem`, the rules of the CLI's writes.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from marrycli.dates import RANGE_WORDS, in_range
 from marrycli.domain import Event, EventKind, Promise, Size, Value
 from marrycli.errors import BadInput
 from marrycli.history import describe, problem
-from marrycli.rules import CLOCK_SKEW
+from marrycli.rules import CLOCK_SKEW, validate_name, validate_ref, validate_tags, validate_text
+
+T = TypeVar("T")
 
 ID_LIMIT = 2**63  # ids are 64-bit in both databases
 
@@ -142,26 +150,20 @@ class Line:
         return value
 
     def text(self, name: str, what: str, optional: bool = False) -> Any:
-        from marrycli.rules import validate_text
-
         value = self._string(name, optional)
         return None if value is None else self._check(validate_text, what, value)
 
     def name(self, name: str, what: str, optional: bool = False) -> Any:
-        from marrycli.rules import validate_name
-
         value = self._string(name, optional)
         return None if value is None else self._check(validate_name, what, value)
 
     def ref(self, name: str = "ref") -> str | None:
-        from marrycli.rules import validate_ref
-
         value = self._string(name, optional=True)
         if value in (None, ""):
             return None
-        return self._check(lambda what, v: validate_ref(v), name, value)  # type: ignore[no-any-return]
+        return self._check(lambda _what, v: validate_ref(v), name, value)
 
-    def _check(self, validate: Any, what: str, value: str) -> Any:
+    def _check(self, validate: Callable[[str, str], T], what: str, value: str) -> T:
         try:
             return validate(what, value)
         except BadInput as error:
@@ -188,8 +190,6 @@ class Line:
             raise self.fail(f"{name} {show_value(value)} is not one of {allowed}") from None
 
     def tags(self) -> tuple[str, ...]:
-        from marrycli.rules import validate_tags
-
         value = self.get("tags", optional=True) or []
         if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
             raise self.fail(f"tags is not a list of texts: {show_value(value)}")
@@ -227,21 +227,23 @@ class History:
 
     def __init__(self, promise: ImportPromise) -> None:
         self.promise = Promise(
-            promise.id,
-            promise.customer,
-            promise.text,
-            promise.made,
-            promise.due,
-            promise.size,
-            promise.value,
-            promise.owner,
+            id=promise.id,
+            customer=promise.customer,
+            text=promise.text,
+            made=promise.made,
+            due=promise.due,
+            size=promise.size,
+            value=promise.value,
+            owner=promise.owner,
         )
 
     def add(self, line: Line, event: ImportEvent) -> None:
         found = problem(self.promise, event.kind, event.at, event.due, event.voids)
         if found is not None:
             raise line.fail(describe(found, event.kind))
-        stored = Event(event.id, self.promise.id, event.kind, event.at, event.due)
+        stored = Event(
+            id=event.id, promise_id=self.promise.id, kind=event.kind, at=event.at, due=event.due
+        )
         stored = stored._replace(voids=event.voids)
         self.promise = self.promise._replace(events=(*self.promise.events, stored))
 
@@ -257,4 +259,6 @@ class Refs:
             return
         first = self.seen.setdefault(ref, line.number)
         if first != line.number:
-            raise line.fail(f"ref {show_value(ref)} appears twice in the file (first on line {first})")
+            raise line.fail(
+                f"ref {show_value(ref)} appears twice in the file (first on line {first})"
+            )

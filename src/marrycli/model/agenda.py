@@ -1,4 +1,7 @@
-"""TODO docstring."""
+"""The agenda: overdue promises, then those due soon, with what acting now or a day later costs.
+
+Pure, like `scoring`: every answer comes from scoring the ledger with one more event.
+"""
 
 from __future__ import annotations
 

@@ -83,7 +83,14 @@ def with_promise(
     promise_id = 1 + max((p.id for p in listed), default=0)
     events: tuple[Event, ...] = ()
     if broken_at is not None:
-        events = (Event(_next_event_id(listed), promise_id, EventKind.BROKEN, broken_at),)
+        events = (
+            Event(
+                id=_next_event_id(listed),
+                promise_id=promise_id,
+                kind=EventKind.BROKEN,
+                at=broken_at,
+            ),
+        )
     if customer is None:
         customer = listed[0].customer if listed else ""
     added = Promise(
@@ -167,7 +174,7 @@ def error_budget(customer: str, promises: Iterable[Promise], as_of: datetime) ->
     known = known_at(promises, as_of)
     current = score_customer(customer, known, as_of, detail=False).stage
     if current is Stage.ESTRANGED:
-        return {size: 0 for size in Size}
+        return dict.fromkeys(Size, 0)
     return {size: _breaks_absorbed(customer, known, as_of, size, current) for size in Size}
 
 
@@ -216,7 +223,7 @@ def _hypothetical_breaks(
     for i in range(BUDGET_CAP):
         promise_id = first_promise + i
         at = as_of + BUDGET_SPACING * (i + 1)
-        event = Event(first_event + i, promise_id, EventKind.BROKEN, at)
+        event = Event(id=first_event + i, promise_id=promise_id, kind=EventKind.BROKEN, at=at)
         breaks.append(
             Promise(
                 id=promise_id,
@@ -231,50 +238,3 @@ def _hypothetical_breaks(
             )
         )
     return breaks
-
-
-# -- The guard at promise time ------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- Agenda -------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- Owners -------------------------------------------------------------------------------
-
-
-
-
-
-

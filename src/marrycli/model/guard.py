@@ -1,4 +1,8 @@
-"""TODO docstring."""
+"""The guard at promise time: what breaking a new promise would cost its customer, how
+likely its owner keeps one of its size on time, and whether the owner is over-committed.
+
+Pure, like `scoring`: the consequence is the hypothetical ledger scored, never an estimate.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Owners' records across customers (`marry report --by owner`): counts, on-time rate, streaks."""
 
 from __future__ import annotations
 

@@ -224,16 +224,18 @@ def score_customer(
             distrust_after = n / after_total
             age = 0.0 if start is None else max(0.0, _days(start, t))
             stage = stage_for(trust_after, distrust_after, valued_kept, age)
-            timeline.append(TimelinePoint(t, trust_after, distrust_after, stage))
+            timeline.append(
+                TimelinePoint(at=t, trust=trust_after, distrust=distrust_after, stage=stage)
+            )
             contributions.append(
                 Contribution(
-                    pid,
-                    kind,
-                    t,
-                    trust_before,
-                    trust_after,
-                    distrust_before,
-                    distrust_after,
+                    promise_id=pid,
+                    kind=kind,
+                    at=t,
+                    trust_before=trust_before,
+                    trust_after=trust_after,
+                    distrust_before=distrust_before,
+                    distrust_after=distrust_after,
                 )
             )
 
@@ -278,24 +280,22 @@ def keeps_to_leave_estranged(report: CustomerReport) -> dict[Size, int]:
     total = W / report.uncertainty
     excess = report.distrust * total / EST_D - total
     if report.stage is not Stage.ESTRANGED or excess < 0:
-        return {size: 0 for size in Size}
+        return dict.fromkeys(Size, 0)
     return {size: math.floor(excess / size.weight) + 1 for size in Size}
-
-
 
 
 def next_stage(report: CustomerReport, as_of: datetime) -> NextStage:
     """The next stage up from the report's, and what separates the customer from it."""
     stage = report.stage
     if stage in (Stage.ESTRANGED, Stage.STRAINED, Stage.MARRIED):
-        return NextStage(None)
+        return NextStage(stage=None)
     age = 0.0 if report.since is None else max(0.0, _days(report.since, as_of))
     for candidate, least_trust, least_valued_kept, least_age in reversed(STAGE_THRESHOLDS):
         if candidate.rank > stage.rank:
             return NextStage(
-                candidate,
+                stage=candidate,
                 trust=max(0.0, least_trust - report.trust),
                 valued_kept=max(0, least_valued_kept - report.valued_kept),
                 days=max(0.0, least_age - age),
             )
-    return NextStage(None)
+    return NextStage(stage=None)
