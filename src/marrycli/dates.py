@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from marrycli.errors import BadInput
+from marrycli.rules import has_invisible
 
 __all__ = [
     "EARLIEST",
@@ -70,10 +71,6 @@ _DATE_TIME = re.compile(
     re.ASCII | re.VERBOSE,
 )
 
-# C0 and C1 controls, and the invisible format characters that can disguise text
-# (zero-width characters, direction overrides, line and paragraph separators, BOM).
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
-
 
 @dataclass(frozen=True, slots=True)
 class When:
@@ -92,7 +89,7 @@ def parse_when(text: str, *, now: datetime, end_of_day: bool) -> When:
     stripped = text.strip()
     if not stripped:
         raise BadInput(f"no time given; {_FORMS}")
-    if _CONTROL.search(stripped):
+    if has_invisible(stripped):
         raise BadInput(f"cannot read {_quote(stripped)} as a time: it contains a control character")
     word = stripped.lower()
     try:
@@ -257,7 +254,7 @@ def _zone_name(zone: tzinfo) -> str:
 
 def _quote(text: str, limit: int = 40) -> str:
     shown = text if len(text) <= limit else text[: limit - 1] + "…"
-    if _CONTROL.search(shown):
+    if has_invisible(shown):
         return repr(shown)
     return f"'{shown}'"
 

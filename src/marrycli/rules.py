@@ -9,34 +9,35 @@ from __future__ import annotations
 import getpass
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
-from marrycli.domain import (
-    fold_name,
-)
+from marrycli.domain import fold_name
 from marrycli.errors import BadInput
 
-CLOCK_SKEW = timedelta(minutes=5)
+CLOCK_SKEW = timedelta(minutes=5)  # "now" on two hosts may differ this much
 
-
+# Text limits, in characters.
 TEXT_MAX = 2000
-
-
 NAME_MAX = 200
-
-
 TAG_MAX = 50
-
-
 TAGS_MAX = 20
-
-
 REF_MAX = 200
 
+# The one set of characters refused, and the one set shown as code points:
+# refused at the door in every text, name, tag and ref: Unicode category Cc, exactly;
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# shown as <U+XXXX> in tables, messages and CSV cells, and escaped in JSON: what a terminal
+# would act on or hide (control, format, private-use, surrogate, line and paragraph
+# separator characters, such as bidi overrides and zero-width spaces).
+INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}
 
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc, exactly
+
+def has_invisible(text: str) -> bool:
+    """Whether `text` holds a character of INVISIBLE's categories."""
+    return not text.isprintable() and any(unicodedata.category(c) in INVISIBLE for c in text)
 
 
 def _check_characters(what: str, value: str) -> None:
@@ -133,6 +134,3 @@ def parse_id(text: str) -> PromiseId:
         return PromiseId(number=int(digits))
     shown = text if len(text) <= 40 else text[:39] + "…"
     raise BadInput(f"{shown!r} is not a promise id; give its number (12) or ref:KEY")
-
-
-INVISIBLE = {"Cc", "Cf", "Co", "Cs", "Zl", "Zp"}  # what tables show as <U+XXXX> too
