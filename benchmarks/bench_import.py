@@ -61,7 +61,7 @@ from operator import itemgetter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_report import DAY, HOUR, MINUTE, SECOND, generate, marry_executable, mb, measure  # noqa: E402
+from bench_report import DAY, HOUR, MINUTE, SECOND, generate, marry_executable, mb, measure
 
 RATIO_TARGET = 3.0
 CHUNK = 5000  # promises per executemany round, as marry's importer
@@ -466,7 +466,7 @@ def bench(
     for name in names:
         target = workdir / f"check-{name.replace(' ', '-')}.db"
         remove_ledger(target)
-        seconds, rss, code, out, err = measure(command(name, target), env, capture=True)
+        seconds, rss, code, _out, err = measure(command(name, target), env, capture=True)
         if code != 0:
             print(f"{name} failed (exit {code}):\n{err.strip()}")
             return 2

@@ -684,7 +684,7 @@ def test_day_words_at_the_end_of_the_calendar_are_bad_input(berlin: None) -> Non
     ["fri\x00", "to\tday", "2026-12-04\n17:00", "\x1b[31mfri", "fri\x7f", "fri\x85x", "fr\u202ei"],
 )
 def test_control_characters_are_bad_input(text: str) -> None:
-    with pytest.raises(BadInput, match="control character$") as caught:
+    with pytest.raises(BadInput, match=r"control character$") as caught:
         start(text)
     message = caught.value.message
     assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in message)
@@ -837,7 +837,7 @@ def test_a_posix_tz_string_reads_and_shows_local_times(monkeypatch: pytest.Monke
 
 def test_a_posix_tz_string_knows_its_gaps_and_folds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TZ", "EST5EDT,M3.2.0,M11.1.0")
-    with pytest.raises(BadInput, match="does not exist in EST5EDT,M3.2.0,M11.1.0"):
+    with pytest.raises(BadInput, match=r"does not exist in EST5EDT,M3.2.0,M11.1.0"):
         start("2027-03-14T02:30")
     with pytest.raises(BadInput, match="ambiguous"):
         start("2027-11-07T01:30")
@@ -869,7 +869,7 @@ def test_without_a_zone_file_the_c_library_offset_is_used(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(dates, "_zones", {})
-    monkeypatch.setattr(dates, "_zone_from_path", lambda path: None)
+    monkeypatch.setattr(dates, "_zone_from_path", lambda _path: None)
     monkeypatch.delenv("TZ", raising=False)
     zone = local_zone()
     assert isinstance(zone, timezone)

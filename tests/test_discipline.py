@@ -176,7 +176,7 @@ def test_what_if_is_what_recording_then_reporting_gives(
     assert before == score(open_v8, day(at))
     assert after == score(with_event(open_v8, 7, kind, day(at), new_due), day(at))
     # ... which is the worked example that records this event
-    spec, trust, distrust, stage, *_ = WORKED_EXAMPLES[example]
+    spec, trust, _distrust, stage, *_ = WORKED_EXAMPLES[example]
     recorded = score(to_promises(spec), day(at))
     assert (after.trust, after.distrust, after.stage) == (
         recorded.trust,
@@ -261,7 +261,7 @@ def test_error_budget_uses_the_ledger_as_it_stood_at_as_of() -> None:
 
 
 def test_error_budget_of_a_new_customer_is_nothing() -> None:
-    assert error_budget("Nobody", [], day(0)) == {size: 0 for size in Size}
+    assert error_budget("Nobody", [], day(0)) == dict.fromkeys(Size, 0)
 
 
 # -- the guard -------------------------------------------------------------------------

@@ -433,7 +433,7 @@ def _interrupt(args: list[str], db: str, delay: float, *, held: bool):
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     time.sleep(delay)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    _out, err = process.communicate(timeout=60)
     return process.returncode, err.decode("utf-8", "replace")
 
 

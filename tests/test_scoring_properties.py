@@ -104,7 +104,7 @@ def with_event(promises: list[Promise], pid: int, make: Callable[[int], Event]) 
     """The ledger with one more event, made by `make(event id)`, on promise `pid`."""
     new_id = 1 + max((e.id for p in promises for e in p.events), default=0)
     event = make(new_id)
-    return [p._replace(events=p.events + (event,)) if p.id == pid else p for p in promises]
+    return [p._replace(events=(*p.events, event)) if p.id == pid else p for p in promises]
 
 
 def without_event(promises: list[Promise], event_id: int) -> list[Promise]:
