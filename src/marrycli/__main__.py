@@ -14,6 +14,8 @@ import os
 import signal
 import sys
 
+from marrycli.errors import ExitStatus  # imports only enum
+
 
 def main() -> None:
     """Run the `marry` command."""
@@ -32,9 +34,9 @@ def main() -> None:
     run()
 
 
-def _interrupted(signum: int, frame: object) -> None:
+def _interrupted(_signum: int, _frame: object) -> None:
     """Ctrl-C while starting up: nothing is open or written yet, so just stop."""
-    os._exit(130)
+    os._exit(ExitStatus.INTERRUPTED)
 
 
 def _open_closed_streams() -> None:

@@ -1,19 +1,25 @@
-"""MarryError and its subclasses; each carries the exit code of SPEC §2."""
+"""The program's exit codes (`ExitStatus`), and MarryError with its subclasses, each
+carrying the exit code of SPEC §2.
+
+Imports nothing but `enum`: `__main__` uses ExitStatus before anything heavy is loaded.
+"""
 
 from __future__ import annotations
 
-from enum import IntEnum
+from enum import IntEnum, unique
 
 
+@unique
 class ExitStatus(IntEnum):
-    """The exit codes of the whole program (SPEC §2)."""
+    """Every exit code of the whole program (SPEC §2); no other number is ever used."""
 
     OK = 0
     GATE_FAILED = 1
     BAD_INPUT = 2
     LEDGER_UNUSABLE = 3
     INTERNAL_ERROR = 70
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # 128 + SIGINT: Ctrl-C
+    BROKEN_PIPE = 141  # 128 + SIGPIPE: the reader went away (`marry report | head`)
 
 
 class MarryError(Exception):

@@ -23,6 +23,7 @@ class MarryGroup(TyperGroup):
 
     def list_commands(self, ctx: Any) -> list[str]:
         """The commands as `marry --help` lists them: COMMAND_ORDER, `promise` first."""
+        del ctx  # Click's signature; the order is the same in every context
         rank = {name: i for i, name in enumerate(COMMAND_ORDER)}
         return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
 
@@ -197,7 +198,7 @@ def _output_failed(error: OSError, *, committed: bool) -> None:
 def _quiet_broken_pipe() -> None:
     """The reader went away (`marry report | head`): stop quietly, as SIGPIPE would."""
     _stdout_to_devnull()
-    raise typer.Exit(141)
+    raise typer.Exit(int(ExitStatus.BROKEN_PIPE))
 
 
 def _stdout_to_devnull() -> None:
@@ -236,7 +237,7 @@ app = MarryTyper(
 def _show_version(value: bool) -> None:
     if value:
         sys.stdout.write(f"marry {__version__}\n")
-        raise typer.Exit()
+        raise typer.Exit(int(ExitStatus.OK))
 
 
 @app.callback()
@@ -298,7 +299,7 @@ def run() -> None:
     except OSError as error:  # writing help or a usage error (the command's own are handled)
         if isinstance(error, BrokenPipeError):
             _stdout_to_devnull()
-            raise SystemExit(141) from None
+            raise SystemExit(int(ExitStatus.BROKEN_PIPE)) from None
         if error.errno not in _OUTPUT_ERRORS:
             raise
         _stdout_to_devnull()

@@ -168,7 +168,7 @@ def _progress(what: str, total: int, unit: str) -> Iterator[Callable[[int, int],
     import: promises written and bytes of the file read).
     """
     if not sys.stderr.isatty():
-        yield lambda done, completed: None
+        yield lambda _done, _completed: None
         return
     import time
 
@@ -180,7 +180,6 @@ def _progress(what: str, total: int, unit: str) -> Iterator[Callable[[int, int],
         TimeRemainingColumn,
     )
 
-    
     columns = (
         TextColumn("{task.description}"),
         BarColumn(bar_width=24),
