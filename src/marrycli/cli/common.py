@@ -15,7 +15,6 @@ from marrycli.errors import BadInput
 from marrycli.render import Format, require
 
 if TYPE_CHECKING:
-
     from marrycli.dates import When
     from marrycli.service.ledgers import Ledger
 
@@ -50,9 +49,9 @@ AtOption = Annotated[
 ]
 
 
-def output_format(view: type, fmt: Format, json_flag: bool) -> Format:
+def output_format(ctx: typer.Context, view: type, fmt: Format, json_flag: bool) -> Format:
     """The format asked for (--json wins); BadInput, before any work, if `view` has none such."""
-    return require(view, Format.JSON if json_flag else fmt)
+    return require(view, Format.JSON if json_flag else fmt, command=ctx.command_path)
 
 
 def now() -> datetime:
@@ -105,17 +104,3 @@ def lock_timeout() -> float:
 
 
 # -- output ------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-

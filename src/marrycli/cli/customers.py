@@ -31,7 +31,7 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
     """
     from marrycli.service.customers import list_customers
 
-    fmt = output_format(CustomerList, fmt, json_)
+    fmt = output_format(ctx, CustomerList, fmt, json_)
     summaries = list_customers(ledger(ctx), now())
     emit(CustomerList(summaries), fmt)
 

@@ -30,7 +30,7 @@ def info(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOption
     """
     from marrycli.service.ledgers import ledger_info
 
-    fmt = output_format(LedgerInfoView, fmt, json_)
+    fmt = output_format(ctx, LedgerInfoView, fmt, json_)
     found = ledger_info(ledger(ctx))
     emit(LedgerInfoView(found), fmt)
 

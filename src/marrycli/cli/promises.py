@@ -129,7 +129,7 @@ def add(
     """
     from marrycli.service.promises import add_promise
 
-    fmt = output_format(PromiseWritten, fmt, json_)
+    fmt = output_format(ctx, PromiseWritten, fmt, json_)
     if strict and force:
         raise BadInput("--strict and --force contradict each other; give one")
     clock = now()
@@ -141,9 +141,7 @@ def add(
         made=parse_when("--made", made, end_of_day=False, at=clock),
         size=size,
         value=value,
-        owner=rules.validate_name("--owner", owner)
-        if owner is not None
-        else rules.default_owner(),
+        owner=rules.validate_name("--owner", owner) if owner is not None else rules.default_owner(),
         tags=rules.validate_tags(tag or []),
         ref=rules.validate_ref(ref),
         now=clock,
@@ -193,7 +191,7 @@ def list_(
     """
     from marrycli.service.promises import list_promises
 
-    fmt = output_format(PromiseList, fmt, json_)
+    fmt = output_format(ctx, PromiseList, fmt, json_)
     clock = now()
     moment = as_of_moment(as_of, clock)
     if status is None:
@@ -229,7 +227,7 @@ def show(
     """
     from marrycli.service.promises import show_promise
 
-    fmt = output_format(PromiseDetail, fmt, json_)
+    fmt = output_format(ctx, PromiseDetail, fmt, json_)
     found = show_promise(ledger(ctx), rules.parse_id(promise))
     emit(PromiseDetail(found, now()), fmt)
 
@@ -258,7 +256,7 @@ def cancel(
     """
     from marrycli.service.events import cancel as cancel_
 
-    fmt = output_format(PromiseWritten, fmt, json_)
+    fmt = output_format(ctx, PromiseWritten, fmt, json_)
     recorded = cancel_(
         ledger(ctx),
         rules.parse_id(promise),
@@ -282,7 +280,7 @@ def _outcome(
 ) -> None:
     from marrycli.service.events import record_outcome
 
-    fmt = output_format(PromiseWritten, fmt, json_)
+    fmt = output_format(ctx, PromiseWritten, fmt, json_)
     clock = now()
     recorded = record_outcome(
         ledger(ctx),
@@ -354,7 +352,7 @@ def renegotiate(
     """
     from marrycli.service.events import renegotiate as renegotiate_
 
-    fmt = output_format(PromiseWritten, fmt, json_)
+    fmt = output_format(ctx, PromiseWritten, fmt, json_)
     clock = now()
     new_due = parse_when("--due", due, end_of_day=True, at=clock)
     assert new_due is not None
@@ -389,7 +387,7 @@ def undo(
     """
     from marrycli.service.events import undo as undo_
 
-    fmt = output_format(PromiseWritten, fmt, json_)
+    fmt = output_format(ctx, PromiseWritten, fmt, json_)
     recorded = undo_(
         ledger(ctx),
         rules.parse_id(promise),
@@ -428,7 +426,7 @@ def what_if(
     """
     from marrycli.service.events import what_if as what_if_
 
-    fmt = output_format(WhatIfView, fmt, json_)
+    fmt = output_format(ctx, WhatIfView, fmt, json_)
     chosen = [keep_, break_, renegotiate_to is not None]
     if sum(chosen) != 1:
         raise BadInput("give exactly one of --keep, --break or --renegotiate WHEN")
@@ -472,7 +470,7 @@ def agenda(
     """
     from marrycli.service.reports import agenda as agenda_
 
-    fmt = output_format(Agenda, fmt, json_)
+    fmt = output_format(ctx, Agenda, fmt, json_)
     clock = now()
     until = parse_when("--within", within, end_of_day=True, at=clock)
     assert until is not None

@@ -62,10 +62,10 @@ def report(
     from marrycli.service.reports import report as report_
 
     if by is By.OWNER and customer is not None:
-        output_format(OwnersReport, fmt, json_)
+        output_format(ctx, OwnersReport, fmt, json_)
         raise BadInput("--by owner reports every owner; leave out --customer")
     view = OwnersReport if by is By.OWNER else Report if customer is None else CustomerReportView
-    fmt = output_format(view, fmt, json_)
+    fmt = output_format(ctx, view, fmt, json_)
     clock = now()
     moment = as_of_moment(as_of, clock)
     if by is By.OWNER:
@@ -119,7 +119,7 @@ def check(
     from marrycli.errors import GateFailed
     from marrycli.service.reports import check as check_
 
-    fmt = output_format(CheckResult, fmt, json_)
+    fmt = output_format(ctx, CheckResult, fmt, json_)
     if min_stage is None and min_keep_rate is None and max_overdue is None:
         raise BadInput("no gate given; use --min-stage, --min-keep-rate or --max-overdue")
     if min_keep_rate is not None and not 0 <= min_keep_rate <= 1:

@@ -1,8 +1,9 @@
 """Rendering: a view (what a command shows) in a format (how), through one `emit`.
 
-Each format's renderers live in one module, imported only when that format is asked
-for (`tables` needs Rich; `documents` does not). A renderer registers itself for a view
-type with `@renders(View, Format.X)`; a view a format has no renderer for is bad input,
+This package owns the `Format` enum, the registry of renderers and `emit`. Each format's
+renderers live in their own modules, imported only when that format is asked for
+(`tables` needs Rich; `documents` does not). A renderer registers itself for a view type
+with `@renders(View, Format.X)`; a view a format has no renderer for is bad input,
 refused by `require` before the command does any work. A new format is one module of
 renderers plus its line in `_MODULES`.
 """
@@ -18,16 +19,18 @@ from marrycli.errors import BadInput
 
 
 class Format(StrEnum):
+    """What `--format` takes: table for people, json and csv for scripts."""
+
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
 
 
-# Where each format's renderers are; importing the module registers them.
-_MODULES = {
-    Format.TABLE: "marrycli.render.tables",
-    Format.JSON: "marrycli.render.documents",
-    Format.CSV: "marrycli.render.documents",
+# Where each format's renderers are; importing the modules registers them.
+_MODULES: dict[Format, tuple[str, ...]] = {
+    Format.TABLE: ("marrycli.render.tables",),
+    Format.JSON: ("marrycli.render.documents",),
+    Format.CSV: ("marrycli.render.documents",),
 }
 
 
@@ -41,37 +44,51 @@ class Notice(str):
 # Rich renderables for stdout (separated by a blank line).
 Rendered = str | list[Any]
 V = TypeVar("V")
+RendererOf = Callable[[V], Rendered]
 Renderer = Callable[[Any], Rendered]
 
 _registry: dict[tuple[type, Format], Renderer] = {}
 
 
-def renders(view: type[V], fmt: Format) -> Callable[[Callable[[V], Rendered]], Callable[[V], Rendered]]:
+def renders(view: type[V], fmt: Format) -> Callable[[RendererOf[V]], RendererOf[V]]:
     """Register the decorated function as the renderer of `view` in `fmt`."""
 
-    def register(function: Callable[[V], Rendered]) -> Callable[[V], Rendered]:
+    def register(function: RendererOf[V]) -> RendererOf[V]:
         _registry[(view, fmt)] = function
         return function
 
     return register
 
 
+def _load(fmt: Format) -> None:
+    for module in _MODULES[fmt]:
+        importlib.import_module(module)
+
+
 def formats_of(view: type) -> list[Format]:
     """The formats `view` can be shown in."""
-    for module in dict.fromkeys(_MODULES.values()):
-        importlib.import_module(module)
+    for fmt in Format:
+        _load(fmt)
     return [fmt for fmt in Format if (view, fmt) in _registry]
 
 
-def require(view: type, fmt: Format) -> Format:
-    """`fmt`, if `view` can be shown in it; BadInput (exit 2) naming the formats it has."""
-    importlib.import_module(_MODULES[fmt])
+def require(view: type, fmt: Format, command: str | None = None) -> Format:
+    """`fmt`, if `view` can be shown in it; BadInput (exit 2) naming the formats it has.
+
+    The message names the view's `WHAT`, else `command` (the command that ran).
+    """
+    _load(fmt)
     if (view, fmt) in _registry:
         return fmt
-    offered = " or ".join(f.value for f in formats_of(view))
-    what = getattr(view, "WHAT", "this command")
+    what = getattr(view, "WHAT", None) or (f"`{command}`" if command else "this command")
     why = " (its output is not a table)" if fmt is Format.CSV else ""
-    raise BadInput(f"{what} has no {fmt.value} output{why}; use --format {offered}")
+    offered = [f.value for f in formats_of(view)]
+    raise BadInput(f"{what} has no {fmt.value} output{why}; use --format {_one_of(offered)}")
+
+
+def _one_of(words: list[str]) -> str:
+    """`a`, `a or b`, `a, b or c`."""
+    return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
 def emit(view: object, fmt: Format) -> None:

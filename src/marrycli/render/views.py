@@ -1,6 +1,9 @@
-"""What each command shows: a view holds the data; `render.emit` shows it in a format.
+"""The views: what each command shows, as frozen dataclasses of domain objects.
 
-`WHAT` names the command in the message for a format a view does not have.
+A view holds the data and no presentation; `render.emit` shows it in a format through
+the renderers registered for its type. `WHAT` names the command (or its variant) in the
+message for a format the view does not have; None for a view several commands share,
+whose message names the command that ran.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from marrycli.domain import (
 class PromiseWritten:
     """A promise after a write (add, keep, break, ...): one line for people."""
 
-    WHAT: ClassVar[str] = "this command"
+    WHAT: ClassVar[str | None] = None  # promise add, keep, break, renegotiate, undo, cancel
     promise: Promise
     as_of: datetime
 
