@@ -1,6 +1,6 @@
-"""What every command shares: the ledger from the global options, WHEN parsing, output.
-
-Data goes to stdout (tables, JSON, CSV); notices and errors go to stderr.
+"""What every command shares: its options (--format, --json, --ref, --as-of, --note, --at),
+the output format checked before any work, the clock, WHEN parsing, and the ledger named
+by the global options (opened by the service, not here).
 """
 
 from __future__ import annotations
@@ -101,6 +101,3 @@ def lock_timeout() -> float:
     if not 0 <= seconds <= 86400:
         raise BadInput(f"MARRY_LOCK_TIMEOUT={raw!r} is not a number of seconds from 0 to 86400")
     return seconds
-
-
-# -- output ------------------------------------------------------------------------------

@@ -9,9 +9,7 @@ from marrycli.cli.common import FormatOption, JsonOption, ledger, now, output_fo
 from marrycli.cli.help import MarryTyper
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
-from marrycli.render.views import (
-    CustomerList,
-)
+from marrycli.render.views import CustomerList
 
 customer_app = MarryTyper(
     help="The customer directory: list, rename, merge.\n\n\b\nExample:\n  marry customer list",

@@ -7,9 +7,7 @@ from marrycli.cli.help import MarryTyper
 from marrycli.errors import LedgerUnusable
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
-from marrycli.render.views import (
-    LedgerInfoView,
-)
+from marrycli.render.views import LedgerInfoView
 
 db_app = MarryTyper(
     help="The ledger itself: where it is, an integrity check, upgrades.\n\n\b\nExample:\n"

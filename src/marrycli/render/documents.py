@@ -1,4 +1,10 @@
-"""TODO docstring."""
+"""The documents scripts rely on: SPEC §2's JSON objects and the CSV tables, built by
+keyword from domain objects, and registered as the JSON and CSV formats of the views.
+
+The builders (`promise_dict`, `report_document`, ...) are pure and need no Rich; the
+field lists are the stable interface (SPEC §2, README), so a test checks each against
+them. JSON text and CSV cells are written by `formats` (escapes and the formula guard).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from marrycli.dates import format_utc
-from marrycli.domain import (
-    CustomerReport,
-    Event,
-    Promise,
-    Size,
-)
+from marrycli.domain import CustomerReport, Event, Promise, Size
 from marrycli.formats.csv import PROMISE_CSV_FIELDS, to_csv
 from marrycli.formats.jsonl import to_json
 from marrycli.render import Format, renders
@@ -31,7 +32,6 @@ from marrycli.render.views import (
 )
 
 if TYPE_CHECKING:
-
     from marrycli.domain import (
         AgendaItem,
         CustomerDetail,
@@ -82,8 +82,6 @@ def event_dict(event: Event) -> dict[str, Any]:
         "ref": event.ref,
         "voids": event.voids,
     }
-
-
 
 
 def promises_csv(promises: Iterable[Promise], as_of: datetime) -> str:

@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""How a table fits the terminal: `Column` says how each column gives way when the
+terminal is narrow, and `fit_table` lays a Rich table out for the console's width
+(no word split, the least important columns dropped first, names cut last).
+
+Light lines on a terminal, no box-drawing art elsewhere (a pipe, a file).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,6 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
-
 
 
 def new_table(console: Console, *, header: bool = True) -> Table:
@@ -34,14 +38,8 @@ def new_table(console: Console, *, header: bool = True) -> Table:
 
 
 GAP = 2  # spaces between two columns
-
-
 TEXT_MIN = 20  # a text column keeps this width before columns are dropped...
-
-
 TEXT_FLOOR = 10  # ...and this much once none is left to drop
-
-
 NAME_FLOOR = 12  # a name is cut (with an ellipsis) to no less than this, as a last resort
 
 

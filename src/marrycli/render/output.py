@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""Where rendered output goes: the two Rich consoles (stdout for data, stderr for
+messages), plain text to stdout, and one-line notices to stderr.
+
+Tables are printed without trailing spaces; a console at least MIN_WIDTH wide; a broken
+pipe is raised to the one error handler in `cli.app` instead of Rich's exit 1.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,9 @@ if TYPE_CHECKING:
     from rich.segment import Segment
 
 
-
-_consoles: dict[bool, Console] = {}
-
-
 MIN_WIDTH = 40  # narrower (COLUMNS=0, a split pane) is laid out for this; the terminal wraps
+
+_consoles: dict[bool, Console] = {}  # by stderr: False for data, True for messages
 
 
 def console(stderr: bool = False) -> Console:

@@ -1,15 +1,16 @@
-"""TODO docstring."""
+"""What user text may look like on a terminal: `visible()` writes control and format
+characters (ESC, bidi overrides, zero-width spaces) as <U+XXXX>.
+
+Every customer name, promise text, note and ref goes through it (or a Rich `Text` made
+from it) before a table or a message shows it; JSON and CSV escape in `formats`. The one
+set of invisible categories is `rules.INVISIBLE`.
+"""
 
 from __future__ import annotations
 
 import unicodedata
-from typing import TYPE_CHECKING
 
 from marrycli.rules import INVISIBLE
-
-if TYPE_CHECKING:
-
-    pass
 
 
 def visible(text: str) -> str:

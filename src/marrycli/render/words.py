@@ -1,4 +1,9 @@
-"""TODO docstring."""
+"""Sentences for people: a write's one-line confirmation, what it takes to reach the
+next stage, the error budget, and `check`'s findings.
+
+Plain strings (no Rich), with user text made visible; the numbers in them come from the
+model (its thresholds are the model's constants, never copied here).
+"""
 
 from __future__ import annotations
 
@@ -7,15 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from marrycli.dates import format_local
-from marrycli.domain import (
-    Promise,
-    Size,
-    Stage,
-)
+from marrycli.domain import Promise, Size, Stage
 from marrycli.render.safety import visible
 
 if TYPE_CHECKING:
-
     from marrycli.domain import (
         CustomerDetail,
         Finding,
@@ -38,8 +38,10 @@ def next_stage_sentence(detail: CustomerDetail) -> str:
     r = detail.report
     step = detail.next_stage
     if r.stage is Stage.ESTRANGED:
+        from marrycli.model.scoring import EST_D
+
         return (
-            f"distrust ({r.distrust:.2f}) must fall below 0.70 to leave estranged: "
+            f"distrust ({r.distrust:.2f}) must fall below {EST_D:.2f} to leave estranged: "
             "only valued promises kept can dilute it"
         )
     if r.stage is Stage.STRAINED:
