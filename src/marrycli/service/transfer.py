@@ -10,16 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from marrycli.dates import format_utc, to_micros
-from marrycli.domain import (
-    Promise,
-)
+from marrycli.domain import ImportCounts, Promise
 from marrycli.errors import BadInput, LedgerUnusable
 from marrycli.formats import csv, jsonl
 from marrycli.formats.records import ImportCustomer, ImportPromise, decode_lines
 
 if TYPE_CHECKING:
-
-    from marrycli.domain import ImportCounts
     from marrycli.storage.ledger import Ledger
 
 
@@ -73,8 +69,6 @@ def import_file(
     PostgreSQL ledger that does not exist yet, the file is checked whole before the ledger
     is created. A file with nothing to import creates no ledger.
     """
-    from marrycli.domain import ImportCounts
-
     if not ledger.is_sqlite:
         if not ledger.exists():
             counts = _import(ledger, path, csv_format, now, lambda done, read: None, dry_run=True)
