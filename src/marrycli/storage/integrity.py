@@ -128,7 +128,7 @@ def _tampering(conn: Connection) -> list[str]:
         except repo.Damage as damage:
             problems.append(damage.problem)
     rows = conn.exec_driver_sql("SELECT id, merged_into FROM marry_customer ORDER BY id").all()
-    into_of = {entry_id: into for entry_id, into in rows}
+    into_of = {row.id: row.merged_into for row in rows}
     for entry_id, into in rows:
         if into == entry_id:
             problems.append(f"customer {entry_id} is merged into itself")

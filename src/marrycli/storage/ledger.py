@@ -4,17 +4,17 @@ SQLite: WAL (switched on once, at creation), a busy timeout, `synchronous=NORMAL
 `foreign_keys=ON`, and write transactions begun with `BEGIN IMMEDIATE` through
 SQLAlchemy's documented pysqlite recipe (isolation_level None plus a `begin`
 event), so concurrent writers queue up front instead of failing half-way.
-PostgreSQL: psycopg 3; creation and upgrades hold an advisory lock.
+PostgreSQL: psycopg 3; creation and upgrades hold an advisory lock. What a failure
+means (locked, full, corrupt, unreachable ...) is told in `failures`.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +22,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc, func, sele
 from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
-from marrycli.errors import BadInput, LedgerUnusable, MarryError
-from marrycli.storage import repo, tables
+from marrycli.errors import LedgerUnusable
+from marrycli.storage import failures, tables
 from marrycli.storage.location import Location
 
 # Schema versions: (version, name, migration). A new ledger is created at the
@@ -33,7 +33,8 @@ MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "create the ledger", None),
 ]
 
-_PG_LOCK_KEY = 0x6D61727279  # "marry": serialises creation and upgrades on PostgreSQL
+# "marry": serialises creation, upgrades and imports on PostgreSQL (an advisory lock).
+PG_LOCK_KEY = 0x6D61727279
 
 
 def schema_version() -> int:
@@ -218,7 +219,9 @@ class Ledger:
                 with builder._connect() as conn:
                     builder._create_or_upgrade(conn)
             except (exc.DBAPIError, sqlite3.Error) as error:
-                raise self._unusable(error, creating=True) from None
+                raise failures.unusable(
+                    self.location, self.lock_timeout, error, creating=True
+                ) from None
             finally:
                 builder.close()
             # FileExistsError: another process created the ledger meanwhile; use that one.
@@ -248,13 +251,13 @@ class Ledger:
         self._begin_sql = "BEGIN IMMEDIATE"
         with conn.begin():
             if not self.is_sqlite:
-                conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+                conn.execute(select(func.pg_advisory_xact_lock(PG_LOCK_KEY)))
             version = self._version(conn)
             now = time.time_ns() // 1000
             if version is None:
-                SQLModel.metadata.create_all(conn, tables=_tables())
+                SQLModel.metadata.create_all(conn, tables=list(tables.ALL_TABLES))
                 conn.execute(
-                    tables.SchemaRow.__table__.insert().values(  # type: ignore[attr-defined]
+                    tables.schema_table.insert().values(
                         version=schema_version(), name=MIGRATIONS[-1][1], applied=now
                     )
                 )
@@ -264,7 +267,7 @@ class Ledger:
                     if number > version and migrate is not None:
                         migrate(conn)
                         conn.execute(
-                            tables.SchemaRow.__table__.insert().values(  # type: ignore[attr-defined]
+                            tables.schema_table.insert().values(
                                 version=number, name=name, applied=now
                             )
                         )
@@ -313,7 +316,7 @@ class Ledger:
                 f"the ledger {self.location.display} is damaged: its table {missing[0]} is "
                 "missing; restore it from a backup"
             )
-        version = conn.execute(select(func.max(tables.SchemaRow.version))).scalar()
+        version = conn.execute(select(func.max(tables.schema_table.c.version))).scalar()
         if version is None:
             raise LedgerUnusable(f"{self.location.display} has no schema version; it is damaged")
         if version > schema_version():
@@ -323,165 +326,10 @@ class Ledger:
             )
         return int(version)
 
-    # -- errors ------------------------------------------------------------------
+    def _errors(self) -> AbstractContextManager[None]:
+        """The database's failures as one-line errors (`failures.translated`)."""
+        return failures.translated(self.location, self.lock_timeout)
 
-    @contextmanager
-    def _errors(self) -> Iterator[None]:
-        """Turn the database's failures into LedgerUnusable, with the password scrubbed."""
-        try:
-            yield
-        except repo.Damage as damage:
-            raise LedgerUnusable(
-                f"the ledger {self.location.display} is damaged: {damage.problem}; "
-                "`marry db check` lists its problems"
-            ) from None
-        except exc.ProgrammingError as error:
-            # A table or column gone (renamed behind marry's back) is a damaged ledger;
-            # any other ProgrammingError is a bug of ours, not a state of the ledger.
-            if getattr(error.orig, "sqlstate", None) in _DAMAGED_SQLSTATES:
-                raise self._damaged(error) from None
-            raise
-        except exc.IntegrityError:
-            raise  # a bug of ours, not a state of the ledger
-        except exc.DBAPIError as error:
-            raise self._unusable(error) from None
-        except sqlite3.Error as error:  # raised through the raw connection (WAL switch)
-            raise self._unusable(error) from None
-
-    def _damaged(self, error: BaseException) -> LedgerUnusable:
-        original = getattr(error, "orig", error)
-        detail = self.location.scrub(_first_line(original))
-        return LedgerUnusable(
-            f"the ledger {self.location.display} is damaged ({detail}); restore it from a backup"
-        )
-
-    def _unusable(self, error: BaseException, creating: bool = False) -> MarryError:
-        original = getattr(error, "orig", error)
-        message = _first_line(original)
-        where = self.location.display
-        lowered = message.lower()
-        if self.is_sqlite:
-            if "locked" in lowered:
-                return LedgerUnusable(
-                    f"the ledger {where} stayed locked for more than {self.lock_timeout:g} s "
-                    "by another writer; try again, or raise MARRY_LOCK_TIMEOUT"
-                )
-            if "full" in lowered:
-                doing = "create" if creating else "write to"
-                return LedgerUnusable(
-                    f"cannot {doing} the ledger {where}: the disk is full; "
-                    "free some space and try again"
-                )
-            if "not a database" in lowered:
-                return LedgerUnusable(f"{where} is not a marry ledger (not a SQLite database)")
-            if "malformed" in lowered or "corrupt" in lowered:
-                return LedgerUnusable(
-                    f"the ledger {where} is corrupt ({message}); restore it from a backup"
-                )
-            if "no such table" in lowered or "no such column" in lowered:
-                return self._damaged(error)
-            if "unable to open" in lowered or "readonly" in lowered:
-                return LedgerUnusable(f"cannot open the ledger {where}: {message}")
-            if creating:
-                return LedgerUnusable(f"cannot create the ledger {where}: {message}")
-            return LedgerUnusable(f"cannot use the ledger {where}: {message}")
-        sqlstate = getattr(original, "sqlstate", None)
-        if sqlstate == "55P03":
-            return LedgerUnusable(
-                f"the ledger {where} stayed locked for more than {self.lock_timeout:g} s; "
-                "try again, or raise MARRY_LOCK_TIMEOUT"
-            )
-        if isinstance(error, exc.OperationalError) and sqlstate is None:
-            return self._connection_failed(str(original))
-        message = self.location.scrub(message)
-        return LedgerUnusable(f"cannot use the PostgreSQL ledger {where}: {message}")
-
-    def _connection_failed(self, message: str) -> MarryError:
-        """Why a connection to PostgreSQL failed, told apart, with what to do.
-
-        libpq does not pass the server's SQLSTATE on for a failed connection, so its
-        (English) message is read; anything unrecognised is shown as it is.
-        """
-        where = self.location.display
-        reason = self.location.scrub(_connection_reason(message))
-        lowered = reason.lower()
-        if lowered.startswith("invalid") and " value" in lowered:  # libpq read the URL's options
-            return BadInput(
-                f"the PostgreSQL URL {where} has an option value libpq refuses ({reason}); "
-                "see libpq's connection parameters"
-            )
-        if "database" in lowered and "does not exist" in lowered:
-            return LedgerUnusable(
-                f"the PostgreSQL server has no database for the ledger {where} ({reason}); "
-                f"create it with `{self._createdb_command(reason)}` and marry creates its "
-                "tables on the first write, or fix the database name in the URL"
-            )
-        if any(words in lowered for words in _AUTHENTICATION_FAILED):
-            return LedgerUnusable(
-                f"the PostgreSQL server refused the login to the ledger {where} ({reason}); "
-                "check the user name and password (in the URL, PGPASSWORD or ~/.pgpass) "
-                "and that the server's pg_hba.conf lets this user in"
-            )
-        if any(words in lowered for words in _NOT_NOW):
-            return LedgerUnusable(
-                f"the PostgreSQL server of the ledger {where} does not take connections now "
-                f"({reason}); try again shortly"
-            )
-        if any(words in lowered for words in _UNREACHABLE):
-            return LedgerUnusable(
-                f"cannot reach the PostgreSQL server of the ledger {where} ({reason}); "
-                "check that it is running and that the URL's host and port are right"
-            )
-        return LedgerUnusable(f"cannot connect to the PostgreSQL ledger {where}: {reason}")
-
-    def _createdb_command(self, reason: str) -> str:
-        import shlex
-
-        from sqlalchemy.engine import make_url
-
-        assert self.location.url is not None
-        url = make_url(self.location.url)
-        named = re.search(r'database "(.*)" does not exist', reason)
-        database = url.database or (named.group(1) if named else "NAME")
-        words = ["createdb"]
-        host = url.host or url.query.get("host")
-        if isinstance(host, str) and host:
-            words += ["-h", host]
-        if url.port:
-            words += ["-p", str(url.port)]
-        if url.username:
-            words += ["-U", url.username]
-        words.append(database)
-        return " ".join(shlex.quote(word) for word in words)
-
-
-# Failed logins, connections refused for now, and servers not reached, as libpq says them.
-_AUTHENTICATION_FAILED = (
-    "authentication failed",
-    "password authentication",
-    "no password supplied",
-    "role ",
-    "pg_hba.conf",
-    "permission denied for database",
-    "not permitted to log in",
-)
-_NOT_NOW = ("starting up", "shutting down", "too many clients", "remaining connection slots")
-_UNREACHABLE = (
-    "connection refused",
-    "could not connect",
-    "could not translate host name",
-    "failed to resolve host",
-    "name or service not known",
-    "no route to host",
-    "network is unreachable",
-    "timeout expired",
-    "timed out",
-    "no such file or directory",
-    "server closed the connection",
-)
-
-# undefined table, undefined column: the ledger's tables were changed behind marry's back.
-_DAMAGED_SQLSTATES = frozenset({"42P01", "42703"})
 
 # The tables every schema version has (a migration that adds a table does not add it here:
 # an older ledger lacks it until upgraded).
@@ -495,36 +343,7 @@ _TABLE_NAMES = (
 )
 
 
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
-
-
-def _connection_reason(message: str) -> str:
-    """The gist of libpq's connection message: the server's FATAL text, or the socket error."""
-    first = message.strip().splitlines()[0] if message.strip() else message
-    if "FATAL:" in first:
-        return first.rsplit("FATAL:", 1)[1].strip()
-    if " failed: " in first:
-        return first.rsplit(" failed: ", 1)[1].strip()
-    return first.removeprefix("connection failed: ").removeprefix("connection is bad: ").strip()
-
-
 def _remove_ledger_files(path: Path) -> None:
     """Remove a SQLite file and its journals, if there."""
     for name in (path.name, f"{path.name}-wal", f"{path.name}-shm", f"{path.name}-journal"):
         path.with_name(name).unlink(missing_ok=True)
-
-
-def _tables() -> list[Any]:
-    return [
-        model.__table__  # type: ignore[union-attr]
-        for model in (
-            tables.SchemaRow,
-            tables.CustomerRow,
-            tables.CustomerChangeRow,
-            tables.PromiseRow,
-            tables.EventRow,
-            tables.RefRow,
-        )
-    ]

@@ -85,3 +85,15 @@ class RefRow(SQLModel, table=True):
     ref: str = Field(primary_key=True)
     promise_id: int = Field(foreign_key="marry_promise.id", index=True)
     event_id: int | None = Field(default=None, foreign_key="marry_event.id", unique=True)
+
+
+# The tables as SQLAlchemy Core sees them: the handles queries are written against.
+schema_table = SQLModel.metadata.tables[SchemaRow.__tablename__]
+customer_table = SQLModel.metadata.tables[CustomerRow.__tablename__]
+change_table = SQLModel.metadata.tables[CustomerChangeRow.__tablename__]
+promise_table = SQLModel.metadata.tables[PromiseRow.__tablename__]
+event_table = SQLModel.metadata.tables[EventRow.__tablename__]
+ref_table = SQLModel.metadata.tables[RefRow.__tablename__]
+
+# Every table, in the order they are created (a table after those it refers to).
+ALL_TABLES = (schema_table, customer_table, change_table, promise_table, event_table, ref_table)

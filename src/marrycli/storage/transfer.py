@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Generator, Iterable, Iterator
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, text
@@ -13,12 +14,14 @@ from marrycli.domain import ImportCounts, customer_key
 from marrycli.errors import BadInput
 from marrycli.formats.records import ImportChange, ImportCustomer, ImportPromise, Record, show_value
 from marrycli.storage import repo
-
-_customer = repo._customer
-_change = repo._change
-_promise = repo._promise
-_event = repo._event
-_ref = repo._ref
+from marrycli.storage.ledger import PG_LOCK_KEY
+from marrycli.storage.tables import (
+    change_table,
+    customer_table,
+    event_table,
+    promise_table,
+    ref_table,
+)
 
 CHUNK = 5000  # promises written per executemany round
 
@@ -45,12 +48,12 @@ def export_records(conn: Connection) -> Generator[dict[str, Any], None, None]:
     """Every customer, directory change, promise and event, as JSON-ready records."""
     for cid, name, key, into, created in conn.execute(
         select(
-            _customer.c.id,
-            _customer.c.name,
-            _customer.c.key,
-            _customer.c.merged_into,
-            _customer.c.created,
-        ).order_by(_customer.c.id)
+            customer_table.c.id,
+            customer_table.c.name,
+            customer_table.c.key,
+            customer_table.c.merged_into,
+            customer_table.c.created,
+        ).order_by(customer_table.c.id)
     ):
         yield {
             "type": "customer",
@@ -60,7 +63,7 @@ def export_records(conn: Connection) -> Generator[dict[str, Any], None, None]:
             "merged_into": into,
             "created": _time(created),
         }
-    for row in conn.execute(select(_change).order_by(_change.c.id)):
+    for row in conn.execute(select(change_table).order_by(change_table.c.id)):
         yield {
             "type": "customer_change",
             "id": row.id,
@@ -81,6 +84,7 @@ def export_records(conn: Connection) -> Generator[dict[str, Any], None, None]:
 
 def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
     last = None
+    # Unpacked in _EXPORT_SQL's column order.
     for (pid, cid, text_, made, due, size, value, owner, tags, recorded, ref,
          eid, kind, at, new_due, note, eowner, voids, erecorded, eref) in rows:  # fmt: skip
         if pid != last:
@@ -117,15 +121,11 @@ def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
 
 # -- import ------------------------------------------------------------------------------------
 
-# The key of the ledger-wide advisory lock that creation and upgrades take on PostgreSQL.
-_PG_LOCK_KEY = 0x6D61727279
 # Every table an import appends to: locked against other writers (not readers) on PostgreSQL.
 _PG_LOCK_TABLES = (
     "LOCK TABLE marry_customer, marry_customer_change, marry_promise, marry_event, marry_ref "
     "IN SHARE ROW EXCLUSIVE MODE"
 )
-
-
 
 
 class Importer:
@@ -143,21 +143,21 @@ class Importer:
         self.progress = progress
         self.counts = ImportCounts()
         if conn.dialect.name == "postgresql":
-            conn.execute(select(func.pg_advisory_xact_lock(_PG_LOCK_KEY)))
+            conn.execute(select(func.pg_advisory_xact_lock(PG_LOCK_KEY)))
             conn.exec_driver_sql(_PG_LOCK_TABLES)
         self.entries: dict[str, int] = {}  # customer key -> target entry id
         self.roots: dict[str, int] = {}  # customer key -> the customer it leads to
         self.changes: list[ImportChange] = []
         self.pending: list[ImportPromise] = []
-        has_promises = conn.execute(select(_promise.c.id).limit(1)).first() is not None
+        has_promises = conn.execute(select(promise_table.c.id).limit(1)).first() is not None
         self.existing: set[tuple[int, int, str]] | None = None
         if has_promises:
             # (customer, made, text) of what is there: a second import of a file skips it.
             self.existing = set()
-            root = repo._customer.alias("root_entry")
+            root = customer_table.alias("root_entry")
             query = select(
-                root.c.merged_into, root.c.id, _promise.c.made, _promise.c.text
-            ).select_from(_promise.join(root, root.c.id == _promise.c.customer_id))
+                root.c.merged_into, root.c.id, promise_table.c.made, promise_table.c.text
+            ).select_from(promise_table.join(root, root.c.id == promise_table.c.customer_id))
             for into, entry, made, text_ in conn.execute(query):
                 self.existing.add((into or entry, made, text_))
 
@@ -188,7 +188,7 @@ class Importer:
 
     # -- customers --
 
-    def _entry(self, name: str, created: Any = None) -> int:
+    def _entry(self, name: str, created: datetime | None = None) -> int:
         """The target's directory entry for a name, created (as a customer) if new."""
         key = customer_key(name)
         found = self.entries.get(key)
@@ -230,7 +230,7 @@ class Importer:
             entry = repo.find_customer(self.conn, key)
             if entry is None:
                 self.conn.execute(
-                    _customer.insert().values(
+                    customer_table.insert().values(
                         key=key,
                         name=customer.name,
                         merged_into=target,
@@ -259,7 +259,7 @@ class Importer:
             return
         known = {
             (row.kind, row.old_name, row.new_name, row.at)
-            for row in self.conn.execute(select(_change))
+            for row in self.conn.execute(select(change_table))
         }
         for change in self.changes:
             stamp = to_micros(change.at)
@@ -267,7 +267,7 @@ class Importer:
                 continue
             known.add((change.kind, change.old_name, change.new_name, stamp))
             self.conn.execute(
-                _change.insert().values(
+                change_table.insert().values(
                     kind=change.kind,
                     customer_id=self._entry(change.customer),
                     into_id=self._entry(change.into) if change.into is not None else None,
@@ -291,13 +291,13 @@ class Importer:
         if not chunk:
             return
         conn = self.conn
-        promise_ids = repo.reserve_ids(conn, _promise, len(chunk))
+        promise_ids = repo.reserve_ids(conn, promise_table, len(chunk))
         events = [
             (event, new_id)
             for promise, new_id in zip(chunk, promise_ids, strict=True)
             for event in promise.events
         ]
-        event_ids = repo.reserve_ids(conn, _event, len(events))
+        event_ids = repo.reserve_ids(conn, event_table, len(events))
         # A void names an earlier event of its own promise, by the file's id: map as we go.
         by_file_id: dict[int, int] = {}
         event_rows = []
@@ -324,7 +324,7 @@ class Importer:
             if event.ref is not None:
                 refs.append({"ref": event.ref, "promise_id": promise_id, "event_id": event_id})
         conn.execute(
-            _promise.insert(),
+            promise_table.insert(),
             [
                 {
                     "id": new_id,
@@ -342,9 +342,9 @@ class Importer:
             ],
         )
         if event_rows:  # in file order, so a promise's events keep their order
-            conn.execute(_event.insert(), event_rows)
+            conn.execute(event_table.insert(), event_rows)
         if refs:
-            conn.execute(_ref.insert(), refs)
+            conn.execute(ref_table.insert(), refs)
         self.counts.promises += len(chunk)
         self.counts.events += len(events)
 
@@ -354,8 +354,8 @@ class Importer:
         stored: dict[str, tuple[int, int | None]] = {}
         if self.existing is not None and wanted:
             for ref, pid, eid in self.conn.execute(
-                select(_ref.c.ref, _ref.c.promise_id, _ref.c.event_id).where(
-                    _ref.c.ref.in_([ref for ref, _line in wanted])
+                select(ref_table.c.ref, ref_table.c.promise_id, ref_table.c.event_id).where(
+                    ref_table.c.ref.in_([ref for ref, _line in wanted])
                 )
             ):
                 stored[ref] = (pid, eid)
@@ -372,14 +372,15 @@ class Importer:
                     f"line {promise.line}: ref {show_value(promise.ref)} is already used in the "
                     f"ledger for something else (promise {pid})"
                 )
-            known = self.existing is not None and (root, to_micros(promise.made), promise.text)
-            if known and known in self.existing:  # type: ignore[operator]
+            existing = self.existing
+            if existing is not None and (root, to_micros(promise.made), promise.text) in existing:
                 self.counts.skipped += 1
                 continue
             for event in promise.events:
                 if event.ref is not None and event.ref in stored:
                     raise BadInput(
-                        f"line {event.line}: ref {show_value(event.ref)} is already used in the ledger"
+                        f"line {event.line}: ref {show_value(event.ref)} "
+                        "is already used in the ledger"
                     )
             fresh.append(promise)
         return fresh
