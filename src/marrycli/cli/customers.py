@@ -9,7 +9,6 @@ from marrycli.cli.common import FormatOption, JsonOption, ledger, now, output_fo
 from marrycli.cli.help import MarryTyper
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
-from marrycli.render.views import CustomerList
 
 customer_app = MarryTyper(
     help="The customer directory: list, rename, merge.\n\n\b\nExample:\n  marry customer list",
@@ -27,6 +26,7 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
       marry customer list
       marry customer list --format csv
     """
+    from marrycli.render.views import CustomerList
     from marrycli.service.customers import list_customers
 
     fmt = output_format(ctx, CustomerList, fmt, json_)

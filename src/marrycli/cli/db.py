@@ -7,7 +7,6 @@ from marrycli.cli.help import MarryTyper
 from marrycli.errors import LedgerUnusable
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
-from marrycli.render.views import LedgerInfoView
 
 db_app = MarryTyper(
     help="The ledger itself: where it is, an integrity check, upgrades.\n\n\b\nExample:\n"
@@ -26,6 +25,7 @@ def info(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOption
       marry db info
       MARRY_DB=postgresql+psycopg://marry@db/marry marry db info --json
     """
+    from marrycli.render.views import LedgerInfoView
     from marrycli.service.ledgers import ledger_info
 
     fmt = output_format(ctx, LedgerInfoView, fmt, json_)

@@ -24,13 +24,6 @@ from marrycli.domain import EventKind, Recorded, Size, Status, Value
 from marrycli.errors import BadInput
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
-from marrycli.render.views import (
-    Agenda,
-    PromiseDetail,
-    PromiseList,
-    PromiseWritten,
-    WhatIfView,
-)
 
 promise_app = MarryTyper(
     help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
@@ -57,6 +50,8 @@ class StatusFilter(StrEnum):
 
 def _finish(recorded: Recorded, fmt: Format) -> None:
     """A write's notice and warning on stderr, then the promise as it stands now."""
+    from marrycli.render.views import PromiseWritten
+
     if recorded.notice:
         notice(recorded.notice)
     if recorded.warning:
@@ -127,6 +122,7 @@ def add(
       marry promise add "Ship SSO" --customer acme --due friday --size large
       marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref fix-login
     """
+    from marrycli.render.views import PromiseWritten
     from marrycli.service.promises import add_promise
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -189,6 +185,7 @@ def list_(
       marry promise list
       marry promise list --customer acme --status all --json
     """
+    from marrycli.render.views import PromiseList
     from marrycli.service.promises import list_promises
 
     fmt = output_format(ctx, PromiseList, fmt, json_)
@@ -225,6 +222,7 @@ def show(
       marry promise show 12
       marry promise show ref:release-4711 --json
     """
+    from marrycli.render.views import PromiseDetail
     from marrycli.service.promises import show_promise
 
     fmt = output_format(ctx, PromiseDetail, fmt, json_)
@@ -254,6 +252,7 @@ def cancel(
     Example:
       marry promise cancel 12 --note "customer dropped the feature"
     """
+    from marrycli.render.views import PromiseWritten
     from marrycli.service.events import cancel as cancel_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -278,6 +277,7 @@ def _outcome(
     fmt: Format,
     json_: bool,
 ) -> None:
+    from marrycli.render.views import PromiseWritten
     from marrycli.service.events import record_outcome
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -350,6 +350,7 @@ def renegotiate(
     Example:
       marry renegotiate 12 --due 2026-12-18 --note "waiting on the vendor"
     """
+    from marrycli.render.views import PromiseWritten
     from marrycli.service.events import renegotiate as renegotiate_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -385,6 +386,7 @@ def undo(
     Example:
       marry undo 12 --note "kept the wrong promise"
     """
+    from marrycli.render.views import PromiseWritten
     from marrycli.service.events import undo as undo_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -424,6 +426,7 @@ def what_if(
       marry whatif 12 --break
       marry whatif 12 --renegotiate 2026-12-18 --json
     """
+    from marrycli.render.views import WhatIfView
     from marrycli.service.events import what_if as what_if_
 
     fmt = output_format(ctx, WhatIfView, fmt, json_)
@@ -468,6 +471,7 @@ def agenda(
       marry agenda
       marry agenda --owner dana --within +14d --json
     """
+    from marrycli.render.views import Agenda
     from marrycli.service.reports import agenda as agenda_
 
     fmt = output_format(ctx, Agenda, fmt, json_)

@@ -19,7 +19,6 @@ from marrycli.domain import Stage
 from marrycli.errors import BadInput
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
-from marrycli.render.views import CheckResult, CustomerReportView, OwnersReport, Report
 
 
 class By(StrEnum):
@@ -58,6 +57,7 @@ def report(
       marry report --as-of 2026-06-30 --format csv > q2.csv
       marry report --by owner
     """
+    from marrycli.render.views import CustomerReportView, OwnersReport, Report
     from marrycli.service.reports import owner_reports, report_customer
     from marrycli.service.reports import report as report_
 
@@ -117,6 +117,7 @@ def check(
     """
     from marrycli.domain import Gates
     from marrycli.errors import GateFailed
+    from marrycli.render.views import CheckResult
     from marrycli.service.reports import check as check_
 
     fmt = output_format(ctx, CheckResult, fmt, json_)

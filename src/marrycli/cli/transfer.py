@@ -10,7 +10,6 @@ import typer
 from marrycli.cli.common import ledger, now
 from marrycli.errors import BadInput
 from marrycli.render.output import notice
-from marrycli.render.progress import LineCounter, progress_bar
 
 
 class ExportFormat(StrEnum):
@@ -66,6 +65,7 @@ def _export(
 ) -> int:
     """Write the export to `out`; with `progress_as` (a file's name), a bar on a terminal."""
     from marrycli.render.documents import promises_csv
+    from marrycli.render.progress import LineCounter, progress_bar
     from marrycli.service.ledgers import ledger_info
     from marrycli.service.transfer import export_jsonl, export_promises
 
@@ -118,6 +118,7 @@ def import_(
       marry --db postgresql+psycopg://marry@db/marry import ledger.jsonl
       marry import promises.csv
     """
+    from marrycli.render.progress import progress_bar
     from marrycli.service.transfer import import_file
 
     if not file.is_file():

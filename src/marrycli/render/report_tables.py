@@ -4,7 +4,8 @@ most), what-if, the agenda, owners, and `check`'s findings.
 
 Drawn with Rich (imported inside the functions that draw) through `layout.fit_table`;
 the renderers at the bottom register them as the TABLE format of their views. What
-needs attention, and in which order, is the service's (`service.reports`); the
+needs attention, and in which order, is the service's (`service.reports`, imported
+where used: every table command loads this module, most never draw a report); the
 sentences are `words`'.
 """
 
@@ -30,7 +31,6 @@ from marrycli.render.views import (
     WhatIfView,
 )
 from marrycli.render.words import budget_sentence, finding_line, next_stage_sentence
-from marrycli.service.reports import FALLING, attention_order, needs_attention
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -69,6 +69,8 @@ def _signed(change: float | None) -> str:
 def report_table(lines: Sequence[ReportLine], console: Console) -> Table:
     """`marry report` for people: one row per customer, those needing attention first."""
     from rich.text import Text
+
+    from marrycli.service.reports import FALLING, needs_attention
 
     columns = [
         Column(""),
@@ -301,6 +303,8 @@ def owners_table(reports: Sequence[OwnerReport], console: Console) -> Table:
 def _report(view: Report) -> Rendered:
     if not view.lines:
         return Notice("no customers yet; the first `marry promise add` creates one")
+    from marrycli.service.reports import attention_order
+
     return [report_table(attention_order(view.lines), console())]
 
 
