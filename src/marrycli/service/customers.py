@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Use cases of the customer directory: list (with promise counts), rename and merge."""
 
 from __future__ import annotations
 
@@ -12,12 +12,10 @@ from marrycli.domain import (
     customer_key,
 )
 from marrycli.errors import BadInput
+from marrycli.service.lookup import find_customer_entry
 
 if TYPE_CHECKING:
-    from sqlalchemy import Connection
-
     from marrycli.storage.ledger import Ledger
-    from marrycli.storage.repo import CustomerEntry
 
 
 def list_customers(ledger: Ledger, now: datetime) -> list[CustomerSummary]:
@@ -33,27 +31,18 @@ def list_customers(ledger: Ledger, now: datetime) -> list[CustomerSummary]:
     for promise in promises:
         by_customer.setdefault(promise.customer, []).append(promise.state(now).status)
     summaries = []
-    for _cid, name, merged in directory:
-        statuses = [s for s in by_customer.get(name, []) if s is not Status.CANCELLED]
+    for listed in directory:
+        statuses = [s for s in by_customer.get(listed.name, []) if s is not Status.CANCELLED]
         summaries.append(
             CustomerSummary(
-                customer=name,
+                customer=listed.name,
                 promises=len(statuses),
                 open=statuses.count(Status.OPEN),
                 overdue=statuses.count(Status.OVERDUE),
-                merged=tuple(merged),
+                merged=tuple(listed.merged),
             )
         )
     return summaries
-
-
-def find_customer_entry(conn: Connection | None, name: str) -> CustomerEntry:
-    from marrycli.storage import repo
-
-    entry = repo.find_customer(conn, customer_key(name)) if conn is not None else None
-    if entry is None:
-        raise BadInput(f"there is no customer {name!r}; see `marry customer list`")
-    return entry
 
 
 def rename_customer(ledger: Ledger, old: str, new: str, *, owner: str, now: datetime) -> str:

@@ -1,31 +1,24 @@
-"""TODO docstring."""
+"""Use cases of events: keep, break, renegotiate, cancel and undo, each through the one
+event write (`_write_event`), and what-if, which weighs one without recording it."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from marrycli.dates import When, format_local, to_micros
-from marrycli.domain import (
-    EventKind,
-    Promise,
-    Recorded,
-    Status,
-    WhatIf,
-)
+from marrycli.domain import EventKind, Promise, Recorded, Status, WhatIf
 from marrycli.errors import BadInput
 from marrycli.model import discipline
 from marrycli.model.scoring import score_customer
 from marrycli.rules import PromiseId
-from marrycli.service.promises import (
-    RefRace,
-    describe_ref,
-    load_promise,
-    not_in_future,
-    resolve_promise,
-)
+from marrycli.service.lookup import describe_ref, load_promise, resolve_promise
+from marrycli.service.writes import not_in_future, take_ref, write_transaction
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
     from marrycli.storage.ledger import Ledger
 
@@ -96,50 +89,67 @@ def _check_history(
     raise BadInput(f"promise {pid} has nothing to undo; it has no standing event")
 
 
+@dataclass(frozen=True, slots=True)
+class EventValues:
+    """What a new event records besides its promise and kind: what `decide` returns."""
+
+    at: datetime
+    recorded: datetime
+    owner: str
+    note: str | None
+    due: datetime | None = None  # a renegotiation's new due date
+    voids: int | None = None  # the event a void cancels
+
+
+# Given the promise as it stands, the event to record, or a Recorded for a no-op.
+Decide = Callable[[Promise], EventValues | Recorded]
+
+
 def _write_event(
     ledger: Ledger,
     promise: PromiseId,
     kind: EventKind,
     ref: str | None,
-    decide: Any,
+    decide: Decide,
 ) -> Recorded:
-    """The common frame of every event write: lock, replay a ref, decide, append, claim the ref.
-
-    `decide(promise)` returns the event's values, or a Recorded for a no-op.
-    """
+    """The common frame of every event write: lock, replay a ref, decide, append, claim the ref."""
     from marrycli.storage import repo
 
-    for _attempt in range(3):
-        try:
-            with ledger.write(create=False) as maybe:
-                conn, promise_id = resolve_promise(maybe, promise)
-                current = load_promise(conn, promise_id)
-                if ref is not None:
-                    stored = repo.find_ref(conn, ref)
-                    if stored is not None:
-                        if stored.promise_id == promise_id and stored.event_kind == kind.value:
-                            return Recorded(
-                                current, f"ref {ref} is already recorded; nothing added"
-                            )
-                        raise BadInput(
-                            f"--ref {ref} is already used for {describe_ref(stored)}; "
-                            "use another ref"
-                        )
-                decision = decide(current)
-                if isinstance(decision, Recorded):
-                    return decision
-                event_id = repo.insert_event(
-                    conn, promise_id=promise_id, kind=kind.value, **decision
+    def write(maybe: Connection | None) -> Recorded:
+        conn, promise_id = resolve_promise(maybe, promise)
+        current = load_promise(conn, promise_id)
+        if ref is not None:
+            stored = repo.find_ref(conn, ref)
+            if stored is not None:
+                if stored.promise_id == promise_id and stored.event_kind == kind.value:
+                    return Recorded(
+                        promise=current, notice=f"ref {ref} is already recorded; nothing added"
+                    )
+                raise BadInput(
+                    f"--ref {ref} is already used for {describe_ref(stored)}; use another ref"
                 )
-                if ref is not None and not repo.claim_ref(conn, ref, promise_id, event_id):
-                    raise RefRace
-                return Recorded(load_promise(conn, promise_id))
-        except RefRace:
-            continue
-    raise BadInput(f"--ref {ref} is being written by another process; try again")
+        decision = decide(current)
+        if isinstance(decision, Recorded):
+            return decision
+        event_id = repo.insert_event(
+            conn,
+            promise_id=promise_id,
+            kind=kind,
+            at=to_micros(decision.at),
+            due=to_micros(decision.due) if decision.due is not None else None,
+            note=decision.note,
+            owner=decision.owner,
+            voids=decision.voids,
+            recorded=to_micros(decision.recorded),
+        )
+        take_ref(conn, ref, promise_id, event_id)
+        return Recorded(promise=load_promise(conn, promise_id))
+
+    return write_transaction(ledger, write, ref=ref, create=False)
 
 
 def current_status(promise: Promise) -> Status:
+    """A promise's status once all of its events count, whenever they are."""
     return promise.state(FAR_FUTURE).status
 
 
@@ -185,11 +195,11 @@ def record_outcome(
     """Record that a promise was kept or broken (a repeat of its outcome is a no-op)."""
     assert kind in (EventKind.KEPT, EventKind.BROKEN)
 
-    def decide(current: Promise) -> Recorded | dict[str, Any]:
+    def decide(current: Promise) -> EventValues | Recorded:
         planned = _plan_outcome(current, kind, at, now)
         if isinstance(planned, str):
-            return Recorded(current, planned)
-        return _event_values(planned, now, note, owner)
+            return Recorded(promise=current, notice=planned)
+        return EventValues(at=planned, recorded=now, owner=owner, note=note)
 
     return _write_event(ledger, promise, kind, ref, decide)
 
@@ -207,10 +217,9 @@ def renegotiate(
 ) -> Recorded:
     """Move the due date of an open promise."""
 
-    def decide(current: Promise) -> dict[str, Any]:
-        values = _event_values(_plan_renegotiation(current, due, at, now), now, note, owner)
-        values["due"] = to_micros(due.instant)
-        return values
+    def decide(current: Promise) -> EventValues:
+        moment = _plan_renegotiation(current, due, at, now)
+        return EventValues(at=moment, recorded=now, owner=owner, note=note, due=due.instant)
 
     return _write_event(ledger, promise, EventKind.RENEGOTIATED, ref, decide)
 
@@ -240,7 +249,7 @@ def what_if(
     if isinstance(planned, str):
         moment = at.instant if at is not None else now
         same = score_customer(current.customer, promises, moment)
-        return WhatIf(same, same, current, planned)
+        return WhatIf(before=same, after=same, promise=current, notice=planned)
     before, after = discipline.what_if(
         current.customer,
         promises,
@@ -249,7 +258,7 @@ def what_if(
         planned,
         due.instant if due is not None else None,
     )
-    return WhatIf(before, after, current, None)
+    return WhatIf(before=before, after=after, promise=current, notice=None)
 
 
 def cancel(
@@ -263,13 +272,15 @@ def cancel(
 ) -> Recorded:
     """Withdraw a promise recorded by mistake or released by the customer."""
 
-    def decide(current: Promise) -> Recorded | dict[str, Any]:
+    def decide(current: Promise) -> EventValues | Recorded:
         status = current_status(current)
         if status is Status.CANCELLED:
-            return Recorded(current, f"promise {current.id} is already cancelled; nothing added")
+            return Recorded(
+                promise=current, notice=f"promise {current.id} is already cancelled; nothing added"
+            )
         moment = max(now, current.made, _last_time(current) or now)
         _check_history(current, EventKind.CANCELLED, moment)
-        return _event_values(moment, now, note, owner)
+        return EventValues(at=moment, recorded=now, owner=owner, note=note)
 
     return _write_event(ledger, promise, EventKind.CANCELLED, ref, decide)
 
@@ -285,15 +296,13 @@ def undo(
 ) -> Recorded:
     """Void the last standing event of a promise (a void itself cannot be undone)."""
 
-    def decide(current: Promise) -> dict[str, Any]:
+    def decide(current: Promise) -> EventValues:
         standing = current.standing_events()
         if not standing:
             raise BadInput(f"promise {current.id} has nothing to undo; it has no standing event")
         target = standing[-1]  # what history's rules allow a void to cancel
         moment = max(now, target.at)
-        values = _event_values(moment, now, note, owner)
-        values["voids"] = target.id
-        return values
+        return EventValues(at=moment, recorded=now, owner=owner, note=note, voids=target.id)
 
     return _write_event(ledger, promise, EventKind.VOID, ref, decide)
 
@@ -301,7 +310,3 @@ def undo(
 def _last_time(promise: Promise) -> datetime | None:
     standing = promise.standing_events()
     return standing[-1].at if standing else None
-
-
-def _event_values(moment: datetime, now: datetime, note: str | None, owner: str) -> dict[str, Any]:
-    return {"at": to_micros(moment), "note": note, "owner": owner, "recorded": to_micros(now)}

@@ -1,4 +1,4 @@
-"""TODO docstring."""
+"""Use cases of the ledger itself: where it is, what it holds, its check and its upgrade."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 from marrycli.domain import LedgerInfo
 
 if TYPE_CHECKING:
-
     from marrycli.storage.ledger import Ledger as Ledger  # what cli holds, never opens
 
 
@@ -16,19 +15,23 @@ def ledger_info(ledger: Ledger) -> LedgerInfo:
     from marrycli.storage import repo
     from marrycli.storage.ledger import schema_version
 
-    counts = {"customers": 0, "promises": 0, "events": 0}
+    counts = repo.Counts(customers=0, promises=0, events=0)
+    exists = False
     version = None
     with ledger.read() as conn:
         if conn is not None:
+            exists = True
             counts = repo.counts(conn)
             version = schema_version()
     return LedgerInfo(
         location=ledger.location.display,
         backend=ledger.location.backend,
-        exists=version is not None,
+        exists=exists,
         schema_version=version,
         marry_schema_version=schema_version(),
-        **counts,
+        customers=counts.customers,
+        promises=counts.promises,
+        events=counts.events,
     )
 
 

@@ -1,80 +1,35 @@
-"""Use cases: one function per command, one transaction each, domain objects out.
+"""Use cases of promises: add (weighed by the guard first), list and show.
 
-Input is validated here *before* the ledger is opened (`validate_*`, `parse_id`), so
-bad input never creates or touches a ledger. Storage is imported inside the
-functions that need it: importing this module stays cheap.
+Input is validated here *before* the ledger is opened, so bad input never creates or
+touches a ledger. Storage is imported inside the functions that need it: importing this
+module stays cheap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from marrycli.dates import When, format_local, to_micros
-from marrycli.domain import (
-    Promise,
-    Recorded,
-    Size,
-    Status,
-    Value,
-    customer_key,
-)
+from marrycli.domain import Promise, Recorded, Size, Status, Value, customer_key
 from marrycli.errors import BadInput, GateFailed
 from marrycli.model import guard
-from marrycli.rules import CLOCK_SKEW, PromiseId
+from marrycli.rules import PromiseId
+from marrycli.service.lookup import (
+    describe_ref,
+    find_customer_entry,
+    load_promise,
+    resolve_promise,
+)
+from marrycli.service.writes import not_in_future, take_ref, write_transaction
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from marrycli.domain import Assessment
     from marrycli.storage.ledger import Ledger
-
-
-
-# -- validation (no ledger needed) --------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- results ------------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-class RefRace(Exception):
-    """Another writer took the same ref between our check and our insert: start over."""
-
-
-def not_in_future(what: str, moment: datetime, now: datetime) -> None:
-    if moment > now + CLOCK_SKEW:
-        raise BadInput(
-            f"{what} {format_local(moment)} is in the future; "
-            "record what has happened, not what will"
-        )
-
-
-# -- promises ----------------------------------------------------------------------
+    from marrycli.storage.repo import StoredRef
 
 
 def add_promise(
@@ -106,44 +61,41 @@ def add_promise(
             "a promise falls due after it is made"
         )
     key = customer_key(customer)
-    for _attempt in range(3):
-        try:
-            with ledger.write() as conn:
-                assert conn is not None
-                from marrycli.storage import repo
 
-                if ref is not None:
-                    stored = repo.find_ref(conn, ref)
-                    if stored is not None:
-                        return _replay_add(conn, stored, ref, key, text)
-                warning = None
-                if guard:
-                    assessment = _assess(conn, customer, key, owner, size, value, made_at, due, now)
-                    if strict and assessment.refuse:
-                        raise GateFailed(
-                            f"refused (--strict): {assessment.warning} "
-                            "Renegotiate or split the promise, or record it with --force."
-                        )
-                    warning = assessment.warning
-                entry = repo.ensure_customer(conn, key, customer, to_micros(now))
-                promise_id = repo.insert_promise(
-                    conn,
-                    customer_id=entry.entry_id,
-                    text=text,
-                    made=to_micros(made_at),
-                    due=to_micros(due.instant) if due is not None else None,
-                    size=size.value,
-                    value=value.value,
-                    owner=owner,
-                    tags=tags,
-                    recorded=to_micros(now),
+    def add(conn: Connection | None) -> Recorded:
+        from marrycli.storage import repo
+
+        assert conn is not None  # the write creates the ledger
+        if ref is not None:
+            stored = repo.find_ref(conn, ref)
+            if stored is not None:
+                return _replay_add(conn, stored, ref, key, text)
+        warning = None
+        if guard:
+            assessment = _assess(conn, customer, key, owner, size, value, made_at, due, now)
+            if strict and assessment.refuse:
+                raise GateFailed(
+                    f"refused (--strict): {assessment.warning} "
+                    "Renegotiate or split the promise, or record it with --force."
                 )
-                if ref is not None and not repo.claim_ref(conn, ref, promise_id, None):
-                    raise RefRace
-                return Recorded(load_promise(conn, promise_id), warning=warning)
-        except RefRace:
-            continue
-    raise BadInput(f"--ref {ref} is being written by another process; try again")
+            warning = assessment.warning
+        entry = repo.ensure_customer(conn, key, customer, to_micros(now))
+        promise_id = repo.insert_promise(
+            conn,
+            customer_id=entry.entry_id,
+            text=text,
+            made=to_micros(made_at),
+            due=to_micros(due.instant) if due is not None else None,
+            size=size,
+            value=value,
+            owner=owner,
+            tags=tags,
+            recorded=to_micros(now),
+        )
+        take_ref(conn, ref, promise_id, None)
+        return Recorded(promise=load_promise(conn, promise_id), warning=warning)
+
+    return write_transaction(ledger, add, ref=ref)
 
 
 def _assess(
@@ -174,7 +126,9 @@ def _assess(
     )
 
 
-def _replay_add(conn: Connection, stored: Any, ref: str, key: str, text: str) -> Recorded:
+def _replay_add(conn: Connection, stored: StoredRef, ref: str, key: str, text: str) -> Recorded:
+    """A repeat of an add with the same ref (same customer and text) is a no-op; any other
+    use of a stored ref is BadInput."""
     from marrycli.storage import repo
 
     if stored.event_id is None:
@@ -183,48 +137,10 @@ def _replay_add(conn: Connection, stored: Any, ref: str, key: str, text: str) ->
         owner_id = repo.promise_customer_id(conn, stored.promise_id)
         if entry is not None and entry.id == owner_id and promise.text == text:
             return Recorded(
-                promise, f"ref {ref} is already recorded as promise {promise.id}; nothing added"
+                promise=promise,
+                notice=f"ref {ref} is already recorded as promise {promise.id}; nothing added",
             )
     raise BadInput(f"--ref {ref} is already used for {describe_ref(stored)}; use another ref")
-
-
-def describe_ref(stored: Any) -> str:
-    if stored.event_id is None:
-        return f"another promise (promise {stored.promise_id})"
-    return f"a {stored.event_kind} event of promise {stored.promise_id}"
-
-
-def load_promise(conn: Connection, promise_id: int) -> Promise:
-    from marrycli.storage import repo
-
-    found = repo.load_promises(conn, ids=[promise_id])
-    if not found:
-        raise BadInput(f"there is no promise {promise_id}; `marry promise list --status all`")
-    return found[0]
-
-
-def resolve_promise(conn: Connection | None, promise: PromiseId) -> tuple[Connection, int]:
-    """The ledger's connection and the number of the promise an ID names, its row locked;
-    BadInput if unknown (also when the ledger does not exist: `conn` is None)."""
-    from marrycli.storage import repo
-
-    if promise.number is not None:
-        if conn is None or not repo.lock_promise(conn, promise.number):
-            raise BadInput(
-                f"there is no promise {promise.number}; see `marry promise list --status all`"
-            )
-        return conn, promise.number
-    assert promise.ref is not None
-    stored = repo.find_ref(conn, promise.ref) if conn is not None else None
-    if conn is None or stored is None:
-        raise BadInput(f"no promise was added with --ref {promise.ref}")
-    if stored.event_id is not None:
-        raise BadInput(
-            f"ref:{promise.ref} names {describe_ref(stored)}, not a promise; "
-            f"use {stored.promise_id}"
-        )
-    repo.lock_promise(conn, stored.promise_id)
-    return conn, stored.promise_id
 
 
 def show_promise(ledger: Ledger, promise: PromiseId) -> Promise:
@@ -249,16 +165,9 @@ def list_promises(
 
     wanted = set(statuses) if statuses is not None else None
     with ledger.read() as conn:
+        customer_id = find_customer_entry(conn, customer).id if customer is not None else None
         if conn is None:
-            if customer is not None:
-                raise BadInput(f"there is no customer {customer!r}; see `marry customer list`")
             return []
-        customer_id = None
-        if customer is not None:
-            entry = repo.find_customer(conn, customer_key(customer))
-            if entry is None:
-                raise BadInput(f"there is no customer {customer!r}; see `marry customer list`")
-            customer_id = entry.id
         promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
     owner_key = customer_key(owner) if owner is not None else None
     return [
@@ -268,104 +177,3 @@ def list_promises(
         and (owner_key is None or customer_key(p.owner) == owner_key)
         and all(tag in p.tags for tag in tags)
     ]
-
-
-# -- events ------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- customers --------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-# -- the ledger itself --------------------------------------------------------------------
-
-
-
-
-
-
-
-
-# -- reports ---------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-# -- the gate ----------------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-# -- export and import ---------------------------------------------------------------------
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-

@@ -1,4 +1,5 @@
-"""TODO docstring."""
+"""Use cases of reports: the report and its attention order, one customer in detail,
+owners, the agenda, and the gates of `marry check`."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ from marrycli.model import owners
 from marrycli.model.discipline import error_budget
 from marrycli.model.gates import findings_for
 from marrycli.model.scoring import next_stage, score_customer
-from marrycli.service.customers import find_customer_entry
+from marrycli.service.lookup import find_customer_entry
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
     from marrycli.domain import AgendaItem, OwnerReport
     from marrycli.storage.ledger import Ledger
@@ -33,22 +35,25 @@ TREND_DAYS = 30
 
 def report(ledger: Ledger, *, as_of: datetime, trend: bool) -> list[ReportLine]:
     """Every customer scored at `as_of`, streamed customer by customer from one query."""
+    with ledger.read() as conn:
+        return _report_lines(conn, as_of, trend) if conn is not None else []
+
+
+def _report_lines(conn: Connection, as_of: datetime, trend: bool) -> list[ReportLine]:
+    """The report's lines, read on an open connection (its caller's transaction)."""
     from marrycli.storage import repo
 
     lines = []
     earlier = as_of - timedelta(days=TREND_DAYS)
-    with ledger.read() as conn:
-        if conn is None:
-            return []
-        names = repo.customer_names(conn)
-        for customer_id, promises in repo.report_promises(conn, to_micros(as_of)):
-            name = names[customer_id]
-            scored = score_customer(name, promises, as_of, detail=False)
-            change = None
-            if trend:
-                before = score_customer(name, promises, earlier, detail=False)
-                change = scored.trust - before.trust
-            lines.append(ReportLine(customer_id, scored, change))
+    names = repo.customer_names(conn)
+    for customer_id, promises in repo.report_promises(conn, to_micros(as_of)):
+        name = names[customer_id]
+        scored = score_customer(name, promises, as_of, detail=False)
+        change = None
+        if trend:
+            before = score_customer(name, promises, earlier, detail=False)
+            change = scored.trust - before.trust
+        lines.append(ReportLine(customer_id=customer_id, report=scored, trend=change))
     return lines
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from marrycli.errors import LedgerUnusable
-from marrycli.storage import failures, tables
+from marrycli.storage import failures, repo, tables
 from marrycli.storage.location import Location
 
 # Schema versions: (version, name, migration). A new ledger is created at the
@@ -316,7 +316,7 @@ class Ledger:
                 f"the ledger {self.location.display} is damaged: its table {missing[0]} is "
                 "missing; restore it from a backup"
             )
-        version = conn.execute(select(func.max(tables.schema_table.c.version))).scalar()
+        version = repo.ledger_version(conn)
         if version is None:
             raise LedgerUnusable(f"{self.location.display} has no schema version; it is damaged")
         if version > schema_version():
@@ -324,7 +324,7 @@ class Ledger:
                 f"the ledger at {self.location.display} has schema version {version}, "
                 f"newer than this marry understands ({schema_version()}); upgrade marry"
             )
-        return int(version)
+        return version
 
     def _errors(self) -> AbstractContextManager[None]:
         """The database's failures as one-line errors (`failures.translated`)."""

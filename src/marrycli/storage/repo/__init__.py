@@ -1,0 +1,74 @@
+"""The queries the service runs on an open connection; rows become domain objects here.
+
+Every function takes a Connection inside a transaction opened by `Ledger`. The service
+calls them through this package (`repo.load_promises(...)`); each lives in the module of
+its part of the ledger:
+
+- `rows`: stored values read back as domain values; `Damage` for what marry never writes
+- `directory`: the customer directory (names, renames, merges)
+- `writes`: the write path: promises, events and refs appended, what a ref names, row locks
+- `reads`: promises and their events as domain objects; counts; the ledger's schema version
+- `report`: the report's one streamed, ordered read
+"""
+
+from marrycli.storage.repo.directory import (
+    CustomerEntry,
+    ListedCustomer,
+    customer_names,
+    ensure_customer,
+    find_customer,
+    list_customers,
+    merge_customers,
+    rename_customer,
+)
+from marrycli.storage.repo.reads import Counts, counts, ledger_version, load_promises
+from marrycli.storage.repo.report import REPORT_SQL, report_promises
+from marrycli.storage.repo.rows import (
+    END_MICROS,
+    FIRST_MICROS,
+    Damage,
+    read_tags,
+    read_text,
+    read_time,
+)
+from marrycli.storage.repo.writes import (
+    StoredRef,
+    claim_ref,
+    find_ref,
+    insert_event,
+    insert_promise,
+    lock_promise,
+    promise_customer_id,
+    reserve_ids,
+)
+
+__all__ = [
+    "END_MICROS",
+    "FIRST_MICROS",
+    "REPORT_SQL",
+    "Counts",
+    "CustomerEntry",
+    "Damage",
+    "ListedCustomer",
+    "StoredRef",
+    "claim_ref",
+    "counts",
+    "customer_names",
+    "ensure_customer",
+    "find_customer",
+    "find_ref",
+    "insert_event",
+    "insert_promise",
+    "ledger_version",
+    "list_customers",
+    "load_promises",
+    "lock_promise",
+    "merge_customers",
+    "promise_customer_id",
+    "read_tags",
+    "read_text",
+    "read_time",
+    "rename_customer",
+    "report_promises",
+    "reserve_ids",
+]

@@ -1,0 +1,166 @@
+"""The customer directory: names (keys) leading to customers, renames and merges.
+
+Unlike history, the directory may change; each change is recorded in `marry_customer_change`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from sqlalchemy import Connection, Select, bindparam, func, select, update
+
+from marrycli.storage.repo.rows import Damage, read_text
+from marrycli.storage.repo.writes import insert_unless_taken
+from marrycli.storage.tables import change_table, customer_table
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEntry:
+    """A directory entry resolved to its customer: `id` is the customer a name leads to."""
+
+    id: int
+    name: str  # the customer's display name
+    entry_id: int  # the entry the key matched (an alias after a merge)
+
+
+class ListedCustomer(NamedTuple):
+    """A customer of the directory (not an alias), with the names merged into it."""
+
+    id: int
+    name: str
+    merged: list[str]
+
+
+def _find_customer_query() -> Select[tuple[int, str, int]]:
+    entry = customer_table.alias("entry")
+    root = customer_table.alias("root")
+    return (
+        select(root.c.id, root.c.name, entry.c.id.label("entry_id"))
+        .select_from(entry)
+        .join(root, root.c.id == func.coalesce(entry.c.merged_into, entry.c.id))
+        .where(entry.c.key == bindparam("key"))
+    )
+
+
+_FIND_CUSTOMER = _find_customer_query()  # built once: an import looks up thousands
+
+
+def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
+    """The customer a key leads to (through a merge), or None."""
+    row = conn.execute(_FIND_CUSTOMER, {"key": key}).first()
+    if row is None:
+        return None
+    return CustomerEntry(id=row.id, name=row.name, entry_id=row.entry_id)
+
+
+def ensure_customer(conn: Connection, key: str, name: str, now: int) -> CustomerEntry:
+    """The customer for a key, created with this display name if new (safe under concurrency)."""
+    conn.execute(
+        insert_unless_taken(conn, customer_table, "key").values(key=key, name=name, created=now)
+    )
+    found = find_customer(conn, key)
+    assert found is not None
+    return found
+
+
+def list_customers(conn: Connection) -> list[ListedCustomer]:
+    """Every customer (not aliases), in id order, with the names merged into it."""
+    rows = conn.execute(
+        select(customer_table.c.id, customer_table.c.name, customer_table.c.merged_into).order_by(
+            customer_table.c.id
+        )
+    ).all()
+    check_merges((row.id, row.merged_into) for row in rows)
+    merged: dict[int, list[str]] = defaultdict(list)
+    for row in rows:
+        read_text(row.name, f"the name of customer {row.id}")
+        if row.merged_into is not None:
+            merged[row.merged_into].append(row.name)
+    return [
+        ListedCustomer(id=row.id, name=row.name, merged=merged[row.id])
+        for row in rows
+        if row.merged_into is None
+    ]
+
+
+def customer_names(conn: Connection) -> dict[int, str]:
+    """The display name of every customer (not of aliases), by id."""
+    rows = conn.execute(
+        select(customer_table.c.id, customer_table.c.name).where(
+            customer_table.c.merged_into.is_(None)
+        )
+    )
+    return {cid: read_text(name, f"the name of customer {cid}") for cid, name in rows}
+
+
+def directory_roots(conn: Connection) -> tuple[dict[int, int], set[int]]:
+    """Each directory entry's customer, and the customers that have names merged into them."""
+    rows = conn.execute(select(customer_table.c.id, customer_table.c.merged_into)).all()
+    root_of = check_merges((row.id, row.merged_into) for row in rows)
+    merged_roots = {row.merged_into for row in rows if row.merged_into is not None}
+    return root_of, merged_roots
+
+
+def check_merges(entries: Iterable[tuple[int, int | None]]) -> dict[int, int]:
+    """Each directory entry's customer (itself, or the one it is merged into); Damage for
+    a merge no `customer merge` makes: into itself, into a missing entry or into an alias."""
+    into_of = dict(entries)
+    for entry_id, into in into_of.items():
+        if into is None:
+            continue
+        if into == entry_id:
+            raise Damage(f"customer {entry_id} is merged into itself")
+        if into not in into_of:
+            raise Damage(
+                f"customer {entry_id} is merged into customer {into}, which does not exist"
+            )
+        if into_of[into] is not None:
+            raise Damage(
+                f"customer {entry_id} is merged into customer {into}, which is merged itself"
+            )
+    return {entry_id: entry_id if into is None else into for entry_id, into in into_of.items()}
+
+
+def rename_customer(
+    conn: Connection, customer: CustomerEntry, key: str, name: str, owner: str, now: int
+) -> None:
+    """Give a customer a new name (and key); the change is recorded."""
+    conn.execute(
+        update(customer_table).where(customer_table.c.id == customer.id).values(key=key, name=name)
+    )
+    conn.execute(
+        change_table.insert().values(
+            kind="rename",
+            customer_id=customer.id,
+            into_id=None,
+            old_name=customer.name,
+            new_name=name,
+            owner=owner,
+            at=now,
+        )
+    )
+
+
+def merge_customers(
+    conn: Connection, source: CustomerEntry, into: CustomerEntry, owner: str, now: int
+) -> None:
+    """Make `source` (and its aliases) lead to `into`; the change is recorded."""
+    conn.execute(
+        update(customer_table)
+        .where((customer_table.c.id == source.id) | (customer_table.c.merged_into == source.id))
+        .values(merged_into=into.id)
+    )
+    conn.execute(
+        change_table.insert().values(
+            kind="merge",
+            customer_id=source.id,
+            into_id=into.id,
+            old_name=source.name,
+            new_name=into.name,
+            owner=owner,
+            at=now,
+        )
+    )

@@ -1,0 +1,176 @@
+"""Promises and their events read into domain objects; what the ledger holds, in numbers."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
+
+from sqlalchemy import ColumnElement, Connection, and_, func, select
+
+from marrycli.domain import Event, Promise
+from marrycli.storage.repo.rows import (
+    KINDS,
+    SIZES,
+    VALUES,
+    Damage,
+    optional_time,
+    read_member,
+    read_tags,
+    read_text,
+    read_time,
+)
+from marrycli.storage.tables import (
+    customer_table,
+    event_table,
+    promise_table,
+    ref_table,
+    schema_table,
+)
+
+# Up to this many promises are fetched with their events by id; more, with everything
+# (cheaper than a huge IN list).
+_BY_ID_MAX = 900
+
+
+def load_promises(
+    conn: Connection,
+    ids: Sequence[int] | None = None,
+    customer_id: int | None = None,
+    made_until: int | None = None,
+    owner: str | None = None,
+) -> list[Promise]:
+    """Promises with their events and refs, in id order; filtered by ids, customer, made or
+    owner (case-insensitively; callers match owners by key)."""
+    entry = customer_table.alias("entry")
+    root = customer_table.alias("root")
+    root_id = func.coalesce(entry.c.merged_into, entry.c.id)
+    query = (
+        select(
+            promise_table.c.id,
+            root.c.name,
+            promise_table.c.text,
+            promise_table.c.made,
+            promise_table.c.due,
+            promise_table.c.size,
+            promise_table.c.value,
+            promise_table.c.owner,
+            promise_table.c.tags,
+        )
+        .select_from(promise_table)
+        # Outer joins: a promise of a missing customer is damage to report, not to hide.
+        .outerjoin(entry, entry.c.id == promise_table.c.customer_id)
+        .outerjoin(root, root.c.id == root_id)
+        .order_by(promise_table.c.id)
+    )
+    conditions: list[ColumnElement[bool]] = []
+    if ids is not None:
+        conditions.append(promise_table.c.id.in_(list(ids)))
+    if customer_id is not None:
+        conditions.append(root_id == customer_id)
+    if made_until is not None:
+        conditions.append(promise_table.c.made <= made_until)
+    if owner is not None:
+        # The database's own lower() on both sides: the same folding, whatever it covers.
+        conditions.append(func.lower(promise_table.c.owner) == func.lower(owner))
+    if conditions:
+        query = query.where(and_(*conditions))
+    rows = conn.execute(query).all()
+    if not rows:
+        return []
+    wanted = [row.id for row in rows] if len(rows) <= _BY_ID_MAX else None
+    events = _load_events(conn, wanted)
+    refs = _load_promise_refs(conn, wanted)
+    # Unpacked in the SELECT's column order above.
+    return [
+        Promise(
+            id=pid,
+            customer=_customer_name(name, pid),
+            text=read_text(text_, f"the text of promise {pid}"),
+            made=read_time(made, f"the time promise {pid} was made"),
+            due=optional_time(due, f"the due time of promise {pid}"),
+            size=read_member(SIZES, size, f"the size of promise {pid}"),
+            value=read_member(VALUES, value, f"the value of promise {pid}"),
+            owner=read_text(owner, f"the owner of promise {pid}"),
+            tags=read_tags(tags, f"the tags of promise {pid}"),
+            ref=refs.get(pid),
+            events=tuple(events.get(pid, ())),
+        )
+        for pid, name, text_, made, due, size, value, owner, tags in rows
+    ]
+
+
+def _customer_name(name: object, promise_id: int) -> str:
+    if name is None:
+        raise Damage(f"promise {promise_id} belongs to a customer that does not exist")
+    return read_text(name, f"the name of the customer of promise {promise_id}")
+
+
+def _load_events(conn: Connection, promise_ids: Iterable[int] | None) -> dict[int, list[Event]]:
+    query = (
+        select(
+            event_table.c.id,
+            event_table.c.promise_id,
+            event_table.c.kind,
+            event_table.c.at,
+            event_table.c.due,
+            event_table.c.note,
+            event_table.c.owner,
+            event_table.c.voids,
+            ref_table.c.ref,
+        )
+        .select_from(event_table.outerjoin(ref_table, ref_table.c.event_id == event_table.c.id))
+        .order_by(event_table.c.promise_id, event_table.c.id)
+    )
+    if promise_ids is not None:
+        query = query.where(event_table.c.promise_id.in_(list(promise_ids)))
+    events: dict[int, list[Event]] = defaultdict(list)
+    # Unpacked in the SELECT's column order above.
+    for eid, pid, kind, at, due, note, owner, voids, ref_key in conn.execute(query):
+        events[pid].append(
+            Event(
+                id=eid,
+                promise_id=pid,
+                kind=read_member(KINDS, kind, f"the kind of event {eid}"),
+                at=read_time(at, f"the time of event {eid}"),
+                due=optional_time(due, f"the new due time of event {eid}"),
+                note=None if note is None else read_text(note, f"the note of event {eid}"),
+                owner=read_text(owner, f"the owner of event {eid}"),
+                ref=ref_key,
+                voids=voids,
+            )
+        )
+    return events
+
+
+def _load_promise_refs(conn: Connection, promise_ids: Iterable[int] | None) -> dict[int, str]:
+    query = select(ref_table.c.promise_id, ref_table.c.ref).where(ref_table.c.event_id.is_(None))
+    if promise_ids is not None:
+        query = query.where(ref_table.c.promise_id.in_(list(promise_ids)))
+    return {row.promise_id: row.ref for row in conn.execute(query)}
+
+
+class Counts(NamedTuple):
+    """How many customers (not aliases), promises and events a ledger holds."""
+
+    customers: int
+    promises: int
+    events: int
+
+
+def counts(conn: Connection) -> Counts:
+    """How many customers, promises and events the ledger holds."""
+    customers = conn.execute(
+        select(func.count())
+        .select_from(customer_table)
+        .where(customer_table.c.merged_into.is_(None))
+    ).scalar_one()
+    promises = conn.execute(select(func.count()).select_from(promise_table)).scalar_one()
+    events = conn.execute(select(func.count()).select_from(event_table)).scalar_one()
+    return Counts(customers=customers, promises=promises, events=events)
+
+
+def ledger_version(conn: Connection) -> int | None:
+    """The ledger's own schema version: the highest it has applied (None if it records none)."""
+    version = conn.execute(select(func.max(schema_table.c.version))).scalar()
+    return None if version is None else int(version)

@@ -1,0 +1,75 @@
+"""Stored values read back as domain values, and `Damage` for a value no marry write makes.
+
+Every query module reads its rows through these checks, so that a ledger changed behind
+marry's back is refused with one line (exit 3) instead of failing somewhere later.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TypeVar
+
+from marrycli.dates import EARLIEST, LATEST, RANGE_WORDS, from_micros, to_micros
+from marrycli.domain import EventKind, Size, Value
+from marrycli.errors import LedgerUnusable
+
+
+class Damage(LedgerUnusable):
+    """A row no marry write could have made: the ledger was changed behind marry's back.
+
+    Raised while rows become domain objects, so that every read refuses a damaged ledger
+    with one line (exit 3) instead of failing somewhere later; `Ledger` adds where it is.
+    """
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"the ledger is damaged: {problem}; `marry db check` lists its problems")
+        self.problem = problem
+
+
+SIZES = {s.value: s for s in Size}
+VALUES = {v.value: v for v in Value}
+KINDS = {k.value: k for k in EventKind}
+FIRST_MICROS = to_micros(EARLIEST)  # the times a ledger may hold: [FIRST_MICROS, END_MICROS)
+END_MICROS = to_micros(LATEST)
+
+Member = TypeVar("Member", Size, Value, EventKind)
+
+
+def read_time(us: object, what: str) -> datetime:
+    """A stored time as an aware datetime; Damage if it is not one the ledger may hold."""
+    if type(us) is int and FIRST_MICROS <= us < END_MICROS:
+        return from_micros(us)
+    raise Damage(f"{what} is not a time marry can hold ({RANGE_WORDS})")
+
+
+def optional_time(us: object, what: str) -> datetime | None:
+    """A stored time that may be NULL; Damage as `read_time`."""
+    return None if us is None else read_time(us, what)
+
+
+def read_text(value: object, what: str) -> str:
+    """A stored text; Damage if it is something else (a number, bytes, NULL)."""
+    if type(value) is str:
+        return value
+    raise Damage(f"{what} is not text")
+
+
+def read_tags(raw: object, what: str) -> tuple[str, ...]:
+    """Stored tags (a JSON array of texts) as a tuple; Damage if they are not that."""
+    try:
+        tags = json.loads(raw) if type(raw) is str else None
+    except (ValueError, RecursionError):
+        tags = None
+    if type(tags) is list and all(type(tag) is str for tag in tags):
+        return tuple(tags)
+    raise Damage(f"{what} are not a JSON list of texts")
+
+
+def read_member(table: dict[str, Member], value: object, what: str) -> Member:
+    """A stored size, value or kind (by its value in `table`); Damage for anything else."""
+    found = table.get(value) if type(value) is str else None
+    if found is None:
+        shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+        raise Damage(f"{what} is {shown}, not one of {', '.join(table)}")
+    return found

@@ -1,0 +1,161 @@
+"""The write path's queries: promises, events and refs appended, what a ref names, row locks.
+
+History is append-only: nothing here updates or deletes a promise, an event or a ref.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, Table, func, select
+
+from marrycli.domain import EventKind, Size, Value
+from marrycli.storage.tables import customer_table, event_table, promise_table, ref_table
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRef:
+    """What a `--ref` names: a promise (event_id None) or one event of it."""
+
+    ref: str
+    promise_id: int
+    event_id: int | None
+    event_kind: str | None
+
+
+def insert_unless_taken(
+    conn: Connection, table: Table, key: str
+) -> postgresql.Insert | sqlite.Insert:
+    """The dialect's INSERT into `table` that does nothing when `key`'s value is taken."""
+    # Imported here: a SQLite ledger never loads the PostgreSQL dialect (25 ms).
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(table).on_conflict_do_nothing(index_elements=[key])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
+def insert_promise(
+    conn: Connection,
+    *,
+    customer_id: int,
+    text: str,
+    made: int,
+    due: int | None,
+    size: Size,
+    value: Value,
+    owner: str,
+    tags: Sequence[str],
+    recorded: int,
+) -> int:
+    """Append a promise (times in microseconds); returns its id."""
+    statement = (
+        promise_table.insert()
+        .values(
+            customer_id=customer_id,
+            text=text,
+            made=made,
+            due=due,
+            size=size.value,
+            value=value.value,
+            owner=owner,
+            tags=json.dumps(list(tags), ensure_ascii=False),
+            recorded=recorded,
+        )
+        .returning(promise_table.c.id)
+    )
+    return int(conn.execute(statement).scalar_one())
+
+
+def insert_event(
+    conn: Connection,
+    *,
+    promise_id: int,
+    kind: EventKind,
+    at: int,
+    due: int | None,
+    note: str | None,
+    owner: str,
+    voids: int | None,
+    recorded: int,
+) -> int:
+    """Append an event (times in microseconds); returns its id."""
+    statement = (
+        event_table.insert()
+        .values(
+            promise_id=promise_id,
+            kind=kind.value,
+            at=at,
+            due=due,
+            note=note,
+            owner=owner,
+            voids=voids,
+            recorded=recorded,
+        )
+        .returning(event_table.c.id)
+    )
+    return int(conn.execute(statement).scalar_one())
+
+
+def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
+    """`count` new ids for a bulk insert: from the table's sequence on PostgreSQL; on SQLite,
+    which holds the write lock for the whole transaction, the next ones after the highest."""
+    if count == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        sequence = func.pg_get_serial_sequence(table.name, "id")
+        series = func.generate_series(1, count).table_valued("n")
+        return list(conn.execute(select(func.nextval(sequence)).select_from(series)).scalars())
+    highest = conn.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar_one()
+    return list(range(highest + 1, highest + 1 + count))
+
+
+def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None) -> bool:
+    """Store a ref for a promise or event; False if the ref was already taken."""
+    claimed = conn.execute(
+        insert_unless_taken(conn, ref_table, "ref")
+        .values(ref=ref, promise_id=promise_id, event_id=event_id)
+        .returning(ref_table.c.ref)
+    ).first()
+    return claimed is not None
+
+
+def find_ref(conn: Connection, ref: str) -> StoredRef | None:
+    """What a ref names, or None."""
+    row = conn.execute(
+        select(ref_table.c.ref, ref_table.c.promise_id, ref_table.c.event_id, event_table.c.kind)
+        .select_from(ref_table.outerjoin(event_table, event_table.c.id == ref_table.c.event_id))
+        .where(ref_table.c.ref == ref)
+    ).first()
+    if row is None:
+        return None
+    return StoredRef(
+        ref=row.ref, promise_id=row.promise_id, event_id=row.event_id, event_kind=row.kind
+    )
+
+
+def lock_promise(conn: Connection, promise_id: int) -> bool:
+    """Take the promise's row lock (PostgreSQL; SQLite locks the database); False if unknown."""
+    query = select(promise_table.c.id).where(promise_table.c.id == promise_id)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.execute(query).first() is not None
+
+
+def promise_customer_id(conn: Connection, promise_id: int) -> int | None:
+    """The customer a promise belongs to now (after merges)."""
+    entry = customer_table
+    found: int | None = conn.execute(
+        select(func.coalesce(entry.c.merged_into, entry.c.id))
+        .select_from(promise_table.join(entry, entry.c.id == promise_table.c.customer_id))
+        .where(promise_table.c.id == promise_id)
+    ).scalar()
+    return found
