@@ -1,4 +1,6 @@
-"""The `marry` Typer app: global options, the command tree and the one error handler."""
+"""The `marry` Typer app: global options, the command tree, and the one error handler that
+maps every exception to its `ExitStatus` (plus `run`, for what Typer writes itself: help and
+usage errors, a closed pipe or Ctrl-C before a command starts)."""
 
 import errno
 import os

@@ -1,4 +1,5 @@
-"""Commands on promises: `promise add|list|show|cancel`, `keep`, `break`, `renegotiate`, `undo`."""
+"""Commands on promises: `promise add|list|show|cancel`, `keep`, `break`, `renegotiate`, `undo`,
+and the two that weigh what to do next: `whatif` and `agenda`."""
 
 from enum import StrEnum
 from typing import Annotated

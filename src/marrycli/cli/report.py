@@ -1,4 +1,5 @@
-"""`marry report`: every customer's standing, or one customer in detail."""
+"""`marry report` (every customer's standing, one customer in detail, or each owner's record)
+and `marry check`, the gate for scripts and CI."""
 
 from enum import StrEnum
 from typing import Annotated
