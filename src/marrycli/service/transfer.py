@@ -1,8 +1,7 @@
-"""TODO docstring."""
+"""Use cases of export and import: the whole ledger as JSONL or CSV out, a file in."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from datetime import datetime
@@ -11,7 +10,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from marrycli.dates import format_utc, to_micros
 from marrycli.domain import ImportCounts, Promise
-from marrycli.errors import BadInput, LedgerUnusable
+from marrycli.errors import BadInput
 from marrycli.formats import csv, jsonl
 from marrycli.formats.records import ImportCustomer, ImportPromise, decode_lines
 
@@ -69,82 +68,31 @@ def import_file(
     PostgreSQL ledger that does not exist yet, the file is checked whole before the ledger
     is created. A file with nothing to import creates no ledger.
     """
+    from marrycli.storage import staging
+
     if not ledger.is_sqlite:
         if not ledger.exists():
-            counts = _import(ledger, path, csv_format, now, lambda done, read: None, dry_run=True)
+            counts = _import(ledger, path, csv_format, now, _no_progress, dry_run=True)
             if not counts.anything:
                 return counts
         return _import(ledger, path, csv_format, now, progress)
     target = ledger.location.path
     assert target is not None
-    _remove_stale_staging(target)
+    staging.remove_stale(target)
     if ledger.exists():
         return _import(ledger, path, csv_format, now, progress)
-    from marrycli.storage.ledger import Ledger as LedgerClass
-    from marrycli.storage.location import Location
-
-    staging_path = _staging_name(target, os.getpid())
-    _remove_staging(staging_path)  # a dead process's, whose number this process now has
-    staging = LedgerClass(Location("sqlite", path=staging_path), ledger.lock_timeout)
-    try:
-        counts = _import(staging, path, csv_format, now, progress)
-        staging.close()
+    with staging.staged_ledger(target, ledger.lock_timeout) as staged:
+        counts = _import(staged.ledger, path, csv_format, now, progress)
         if not counts.anything:
             return ImportCounts()
-        try:
-            os.link(staging_path, target)
+        if staged.link_into_place():
             return counts
-        except FileExistsError:
-            pass  # another writer created the ledger meanwhile: import into it
-        except OSError as error:
-            message = f"cannot create the ledger {target}: {error.strerror}"
-            raise LedgerUnusable(message) from None
-    finally:
-        staging.close()
-        _remove_staging(staging_path)
+    # Another writer created the ledger meanwhile: import into it.
     return _import(ledger, path, csv_format, now, progress)
 
 
-_STAGING_SUFFIXES = ("", "-wal", "-shm", "-journal")
-
-
-def _staging_name(target: Path, pid: int) -> Path:
-    return target.with_name(f".{target.name}.import-{pid}")
-
-
-def _remove_staging(staging: Path) -> None:
-    from contextlib import suppress
-
-    for suffix in _STAGING_SUFFIXES:
-        with suppress(OSError):  # not ours to remove after all: harmless, it is hidden
-            Path(f"{staging}{suffix}").unlink(missing_ok=True)
-
-
-def _remove_stale_staging(target: Path) -> None:
-    """Remove the staging files of imports into `target` whose process is gone (SIGKILL)."""
-    prefix = f".{target.name}.import-"
-    try:
-        names = [entry.name for entry in os.scandir(target.parent) if entry.name.startswith(prefix)]
-    except OSError:
-        return  # no folder yet, or not readable: creating the ledger will say so
-    for name in names:
-        number = name[len(prefix) :]
-        for suffix in _STAGING_SUFFIXES[1:]:
-            number = number.removesuffix(suffix)
-        if number.isascii() and number.isdigit() and not _alive(int(number)):
-            _remove_staging(_staging_name(target, int(number)))
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return True  # someone else's process (or not a process number): leave its files
-    return True
+def _no_progress(_promises: int, _bytes_read: int) -> None:
+    """The progress callback of a check that reports none."""
 
 
 def _import(
@@ -169,15 +117,16 @@ def _import(
             return counts
         with ledger.write() as conn:
             assert conn is not None
-            # progress(promises written, bytes of the file read so far)
-            advance = lambda done: progress(done, bytes_read())  # noqa: E731
+
+            def advance(written: int) -> None:
+                progress(written, bytes_read())  # (promises written, bytes of the file read)
+
             return Importer(conn, to_micros(now), advance).add(records)
 
 
 @contextmanager
 def _open_lines(path: Path) -> Iterator[tuple[Iterator[str], Callable[[], int]]]:
     """A file to import, as lines of text (UTF-8), and how many bytes of it were read."""
-
     try:
         handle = path.open("rb")
     except OSError as error:
