@@ -22,7 +22,7 @@ def ledger_info(ledger: Ledger) -> LedgerInfo:
         if conn is not None:
             exists = True
             counts = repo.counts(conn)
-            version = schema_version()
+            version = repo.ledger_version(conn)  # the ledger's own, not this marry's
     return LedgerInfo(
         location=ledger.location.display,
         backend=ledger.location.backend,
