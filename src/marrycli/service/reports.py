@@ -102,13 +102,13 @@ def check(
     ledger: Ledger, *, customers: Sequence[str], gates: Gates, as_of: datetime
 ) -> tuple[int, list[Finding]]:
     """Apply the gates to every customer, or those named; returns (customers checked, findings)."""
-    wanted: set[int] | None = None
-    if customers:
-        with ledger.read() as conn:
-            wanted = {find_customer_entry(conn, name).id for name in customers}
+    with ledger.read() as conn:
+        # One transaction: the customers named and the lines checked are of the same ledger.
+        wanted = {find_customer_entry(conn, name).id for name in customers} if customers else None
+        lines = _report_lines(conn, as_of, trend=False) if conn is not None else []
     checked = 0
     found: list[Finding] = []
-    for line in report(ledger, as_of=as_of, trend=False):
+    for line in lines:
         if wanted is not None and line.customer_id not in wanted:
             continue
         checked += 1
