@@ -75,7 +75,7 @@ def report(
         name = rules.validate_name("--customer", customer)
         emit(CustomerReportView(report_customer(ledger(ctx), name, as_of=moment), moment), fmt)
     else:
-        lines = report_(ledger(ctx), as_of=moment, trend=fmt is Format.TABLE)
+        lines = report_(ledger(ctx), as_of=moment, trend=fmt in Report.TREND_FORMATS)
         emit(Report(lines, moment), fmt)
 
 

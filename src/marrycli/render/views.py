@@ -74,6 +74,9 @@ class Report:
     """`marry report`: every customer, those needing attention first."""
 
     WHAT: ClassVar[str] = "`marry report`"
+    # The formats that show each customer's 30-day trust trend: scoring it costs a second
+    # pass, so the service computes it only for these (a new format adds itself here).
+    TREND_FORMATS: ClassVar[frozenset[str]] = frozenset({"table"})
     lines: Sequence[ReportLine]
     as_of: datetime
 
