@@ -227,8 +227,11 @@ def customer_key(name: str) -> str:
     return unicodedata.normalize("NFC", fold_name(name).casefold())
 
 
-@dataclass(frozen=True, slots=True)
-class Recorded:
+# The service's results. NamedTuples, as Promise and Event: every command imports this module,
+# `marry --help` included, and a NamedTuple costs a tenth of a frozen dataclass to define.
+
+
+class Recorded(NamedTuple):
     """A promise after a write, with a notice when nothing new was recorded, or a warning."""
 
     promise: Promise
@@ -236,8 +239,7 @@ class Recorded:
     warning: str | None = None  # the guard's, for a risky promise
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerSummary:
+class CustomerSummary(NamedTuple):
     """A customer in the directory, with counts as of now."""
 
     customer: str
@@ -247,8 +249,7 @@ class CustomerSummary:
     merged: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class LedgerInfo:
+class LedgerInfo(NamedTuple):
     """Where the ledger is and what it holds."""
 
     location: str
@@ -261,8 +262,7 @@ class LedgerInfo:
     events: int
 
 
-@dataclass(frozen=True, slots=True)
-class WhatIf:
+class WhatIf(NamedTuple):
     """A customer before and after a hypothetical event, both scored at its time."""
 
     before: CustomerReport
@@ -271,8 +271,7 @@ class WhatIf:
     notice: str | None  # set when the event would be a no-op
 
 
-@dataclass(frozen=True, slots=True)
-class ReportLine:
+class ReportLine(NamedTuple):
     """One customer in `marry report`: its scores, and its trust trend over 30 days."""
 
     customer_id: int
@@ -280,8 +279,7 @@ class ReportLine:
     trend: float | None  # trust now minus trust 30 days earlier (None when not asked for)
 
 
-@dataclass(frozen=True, slots=True)
-class CustomerDetail:
+class CustomerDetail(NamedTuple):
     """`marry report --customer`: the scores with timeline, the promises, the next stage."""
 
     report: CustomerReport
@@ -291,8 +289,7 @@ class CustomerDetail:
     budget: dict[Size, int]  # breaks of each size it can absorb before its stage drops
 
 
-@dataclass(frozen=True, slots=True)
-class Gates:
+class Gates(NamedTuple):
     """What `marry check` demands of each customer (None: not checked)."""
 
     min_stage: Stage | None = None
@@ -300,8 +297,7 @@ class Gates:
     max_overdue: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """One customer failing one gate."""
 
     customer: str
@@ -310,8 +306,7 @@ class Finding:
     actual: str | float | int
 
 
-@dataclass(frozen=True, slots=True)
-class NextStage:
+class NextStage(NamedTuple):
     """What a customer lacks for the next stage up (None at the top, or below stranger)."""
 
     stage: Stage | None
@@ -320,8 +315,7 @@ class NextStage:
     days: float = 0.0  # more days of relationship
 
 
-@dataclass(frozen=True, slots=True)
-class Assessment:
+class Assessment(NamedTuple):
     """What the guard found about a promise about to be made, and its warning if any."""
 
     customer: str
@@ -358,8 +352,7 @@ class Assessment:
     warning: str | None  # None for a safe promise
 
 
-@dataclass(frozen=True, slots=True)
-class Timing:
+class Timing(NamedTuple):
     """One action taken now or AGENDA_WAIT later: its cost factor f and the trust after it.
 
     Both trusts are scored at now + AGENDA_WAIT, so they differ only by the wait.
@@ -371,8 +364,7 @@ class Timing:
     trust_acting_later: float  # the same, having acted at now + AGENDA_WAIT
 
 
-@dataclass(frozen=True, slots=True)
-class AgendaItem:
+class AgendaItem(NamedTuple):
     """An overdue promise, or an open one due soon, with what acting on it costs."""
 
     promise: Promise
@@ -388,8 +380,7 @@ class AgendaItem:
     keep_late: Timing | None  # overdue promises only: delivering late (late_cost)
 
 
-@dataclass(frozen=True, slots=True)
-class OwnerReport:
+class OwnerReport(NamedTuple):
     """One owner's promises across customers: counts, on-time rate and streaks."""
 
     owner: str
