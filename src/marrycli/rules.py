@@ -6,7 +6,6 @@ bad input never creates or touches a ledger; `marry import` applies the same rul
 
 from __future__ import annotations
 
-import getpass
 import os
 import re
 import unicodedata
@@ -101,6 +100,8 @@ def default_owner() -> str:
     what = "the owner ($MARRY_USER)"
     if not owner:
         what = "the login name (the default owner; MARRY_USER sets another)"
+        import getpass  # only when MARRY_USER is unset: it costs startup time
+
         try:
             owner = getpass.getuser()
         except (KeyError, OSError):
