@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Result, marry_executable
+from conftest import Marry, Result, marry_executable
 
 pytestmark = pytest.mark.slow  # every test here starts marry processes
 
@@ -61,7 +61,8 @@ def script(name: str, *args: str, db: Path, cwd: Path | None = None, **env: str)
 
 
 def marry_json(db: Path, *args: str) -> Any:
-    result = _run([marry_executable(), *args, "--json"], _env(db))
+    """What the scripts left in the ledger, read in-process (the scripts ran the real marry)."""
+    result = Marry(db=str(db), backend="sqlite")(*args, "--json")
     assert result.exit_code == 0, result
     return result.json()
 
