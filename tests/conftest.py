@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,33 @@ BACKENDS = [
         ],
     ),
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cli_built_once() -> Iterator[None]:
+    """Build the Click commands of a Typer app once per session, not on every invoke.
+
+    Typer's CliRunner turns the app into Click commands on every `invoke`, which costs more
+    than most marry commands do in-process (about half the time of the in-process tests).
+    A real `marry` process builds them once too. The built commands keep nothing between
+    runs (each run's state is in its Click Context), so one build serves every run.
+    """
+    import typer.testing
+
+    build = getattr(typer.testing, "_get_command", None)
+    if build is None:  # a Typer that builds elsewhere: every invoke builds, as before
+        yield
+        return
+    built: dict[int, tuple[Any, Any]] = {}  # id(app) -> (app, its command); app kept alive
+
+    def get_command(app: Any) -> Any:
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))
+        return built[id(app)][1]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(typer.testing, "_get_command", get_command)
+        yield
 
 
 @pytest.fixture(autouse=True)
@@ -162,19 +189,32 @@ def _create_database(url: str) -> bool:
     return True
 
 
-@pytest.fixture
-def postgres_url(postgres_base: str) -> Iterator[str]:
-    """A URL whose search_path is a fresh, empty schema, dropped after the test."""
+def _create_schema(base: str) -> tuple[str, str]:
+    """A fresh, empty schema in the database `base`: (its name, a URL whose search_path it is)."""
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    plain = postgres_base.replace("postgresql+psycopg://", "postgresql://")
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
-    separator = "&" if "?" in postgres_base else "?"
-    yield f"{postgres_base}{separator}options=-csearch_path%3D{schema}"
+    separator = "&" if "?" in base else "?"
+    return schema, f"{base}{separator}options=-csearch_path%3D{schema}"
+
+
+def _drop_schema(base: str, schema: str) -> None:
+    import psycopg
+
+    plain = base.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(plain, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url(postgres_base: str) -> Iterator[str]:
+    """A URL whose search_path is a fresh, empty schema, dropped after the test."""
+    schema, url = _create_schema(postgres_base)
+    yield url
+    _drop_schema(postgres_base, schema)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -221,3 +261,67 @@ def run_marry(*args: str, env: dict[str, str] | None = None, timeout: float = 60
 def pg_marry(postgres_url: str) -> Marry:
     """`marry` against a new PostgreSQL ledger only (for what only PostgreSQL does)."""
     return Marry(db=postgres_url, backend="postgresql")
+
+
+@dataclass
+class _Seeded:
+    db: str
+    value: Any  # what the seed function returned (e.g. the ids it recorded)
+    rows: dict[str, list[tuple[Any, ...]]]
+
+
+class SeededLedgers:
+    """Ledgers filled once per session by a seed function, for tests that only read them or
+    whose commands are refused (they assert the rows unchanged).
+
+    Recording a seed through the CLI again for every test costs more than the test. On
+    SQLite each test gets its own copy of the seeded file (where a new ledger would be). On
+    PostgreSQL the tests of one seed share its schema, and it is seeded again into a new
+    schema whenever its rows are not exactly what the seed left.
+    """
+
+    def __init__(self, folder: Path, request: pytest.FixtureRequest) -> None:
+        self._folder = folder
+        self._request = request
+        self._seeded: dict[tuple[str, Callable[[Marry], Any]], _Seeded] = {}
+        self.schemas: list[tuple[str, str]] = []  # (database URL, schema)
+
+    def marry(
+        self, backend: str, seed: Callable[[Marry], Any], tmp_path: Path
+    ) -> tuple[Marry, Any]:
+        """A `marry` on a ledger as `seed` left it, and what `seed` returned."""
+        seeded = self._seeded.get((backend, seed))
+        if backend == "sqlite":
+            if seeded is None:
+                seeded = self._seeded[backend, seed] = self._seed_sqlite(seed)
+            path = tmp_path / "ledger.db"
+            shutil.copyfile(seeded.db, path)
+            return Marry(db=str(path), backend=backend, path=path), seeded.value
+        if seeded is None or ledger_rows(seeded.db) != seeded.rows:
+            base = self._request.getfixturevalue("postgres_base")
+            schema, url = _create_schema(base)
+            self.schemas.append((base, schema))
+            marry = Marry(db=url, backend=backend)
+            value = seed(marry)
+            seeded = self._seeded[backend, seed] = _Seeded(url, value, marry.rows())
+        return Marry(db=seeded.db, backend=backend), seeded.value
+
+    def _seed_sqlite(self, seed: Callable[[Marry], Any]) -> _Seeded:
+        folder = self._folder / f"seed-{len(self._seeded)}"
+        folder.mkdir()
+        path = folder / "ledger.db"
+        marry = Marry(db=str(path), backend="sqlite", path=path)
+        value = seed(marry)
+        # marry closes the ledger after each command: all of it is in the one file.
+        assert sorted(p.name for p in folder.iterdir()) == ["ledger.db"]
+        return _Seeded(str(path), value, marry.rows())
+
+
+@pytest.fixture(scope="session")
+def seeded_ledgers(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[SeededLedgers]:
+    ledgers = SeededLedgers(tmp_path_factory.mktemp("seeded-ledgers"), request)
+    yield ledgers
+    for base, schema in ledgers.schemas:
+        _drop_schema(base, schema)

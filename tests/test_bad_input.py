@@ -127,9 +127,15 @@ CASES = [
 ]
 
 
+@pytest.fixture
+def seeded(backend, tmp_path, seeded_ledgers):
+    """`marry` on the ledger `seed` records (recorded once), and its ids."""
+    return seeded_ledgers.marry(backend, seed, tmp_path)
+
+
 @pytest.mark.parametrize(("name", "args", "says"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_exits_2_and_changes_nothing(marry, name, args, says):
-    ids = seed(marry)
+def test_bad_input_exits_2_and_changes_nothing(seeded, name, args, says):
+    marry, ids = seeded
     env = {}
     argv = []
     for arg in args:

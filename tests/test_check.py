@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from ledgers import day
 from marrycli.dates import format_utc
 
@@ -22,16 +24,23 @@ def seed(marry) -> None:
     marry.add("g2", "globex", "--made", at(15), "--due", at(16))
 
 
-def test_a_passing_check_is_silent_on_stdout(marry):
-    seed(marry)
+@pytest.fixture
+def seeded(backend, tmp_path, seeded_ledgers):
+    """`marry` on the ledger `seed` records (recorded once per backend); checks only read it."""
+    marry, _ = seeded_ledgers.marry(backend, seed, tmp_path)
+    return marry
+
+
+def test_a_passing_check_is_silent_on_stdout(seeded):
+    marry = seeded
     result = marry("check", "--customer", "acme", "--min-stage", "dating", "--max-overdue", "0")
     assert (result.exit_code, result.stdout) == (0, "")
     assert result.stderr == "marry: check passed: 1 customer\n"
     assert marry.json("check", "-c", "acme", "--min-keep-rate", "1") == {"ok": True, "findings": []}
 
 
-def test_a_failing_check_lists_each_finding_and_exits_1(marry):
-    seed(marry)
+def test_a_failing_check_lists_each_finding_and_exits_1(seeded):
+    marry = seeded
     result = marry("check", "--min-stage", "dating", "--min-keep-rate", "0.9", "--max-overdue", "0")
     assert result.exit_code == 1
     assert result.stdout.splitlines() == [
@@ -56,16 +65,16 @@ def test_a_failing_check_lists_each_finding_and_exits_1(marry):
     }
 
 
-def test_check_as_of_and_nothing_resolved(marry):
-    seed(marry)
+def test_check_as_of_and_nothing_resolved(seeded):
+    marry = seeded
     # Before anything was resolved, every keep-rate gate passes.
     assert marry("check", "--min-keep-rate", "1", "--as-of", at(3)).exit_code == 0
     assert marry("check", "--max-overdue", "0", "--as-of", at(15.5)).exit_code == 0
     assert marry("check", "--max-overdue", "0", "--as-of", at(16.5)).exit_code == 1
 
 
-def test_check_refuses_bad_gates_with_exit_2(sqlite_marry):
-    seed(sqlite_marry)
+def test_check_refuses_bad_gates_with_exit_2(seeded_ledgers, tmp_path):
+    sqlite_marry, _ = seeded_ledgers.marry("sqlite", seed, tmp_path)
     before = sqlite_marry.rows()
     for args in (
         [],

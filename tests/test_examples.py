@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from conftest import Result, marry_executable
+from conftest import Marry, Result, marry_executable
 
 pytestmark = pytest.mark.slow  # every test here starts marry processes
 
@@ -61,7 +61,8 @@ def script(name: str, *args: str, db: Path, cwd: Path | None = None, **env: str)
 
 
 def marry_json(db: Path, *args: str) -> Any:
-    result = _run([marry_executable(), *args, "--json"], _env(db))
+    """What the scripts left in the ledger, read in-process (the scripts ran the real marry)."""
+    result = Marry(db=str(db), backend="sqlite")(*args, "--json")
     assert result.exit_code == 0, result
     return result.json()
 
@@ -213,13 +214,61 @@ def test_ci_release_deployed_leaves_a_break_recorded_by_hand(db: Path) -> None:
 # --- seed-demo.sh and weekly-report.sh ---------------------------------------------------
 
 
+# Stands in for marry while seed-demo.sh runs: appends its argument count and arguments,
+# each NUL-terminated (no argument can hold a NUL), to $MARRY_RECORD, and prints nothing.
+# The script seeds customers in parallel, so one call at a time holds the lock (mkdir is
+# atomic everywhere); each customer's calls stay in order.
+RECORDER = """#!/usr/bin/env bash
+set -euo pipefail
+until mkdir "$MARRY_RECORD.lock" 2>/dev/null; do sleep 0.01; done
+printf '%s\\0' "$#" "$@" >>"$MARRY_RECORD"
+rmdir "$MARRY_RECORD.lock"
+"""
+
+
+def _recorded_calls(record: Path) -> list[list[str]]:
+    """The argument lists the recorder wrote, in the order it wrote them."""
+    fields = record.read_bytes().split(b"\0")
+    assert fields.pop() == b"", "the record ends with a NUL"
+    calls = []
+    while fields:
+        count = int(fields.pop(0))
+        calls.append([os.fsdecode(arg) for arg in fields[:count]])
+        del fields[:count]
+    return calls
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A ledger filled by seed-demo.sh (about 140 marry calls, so once per module)."""
-    db = tmp_path_factory.mktemp("seeded") / "demo.db"
-    result = script("seed-demo.sh", db=db)
+    """A ledger filled by seed-demo.sh, once per module.
+
+    The script runs for real, with MARRY naming a recorder instead of marry; its ~120
+    recorded command lines then run in this process (CliRunner, as the `marry` fixture
+    does), each of which must exit 0. That tests the script's logic and every command line
+    it builds without starting ~120 interpreters; the installed marry and the examples'
+    environment are the ones the other tests here run.
+    """
+    from typer.testing import CliRunner
+
+    from marrycli.cli.app import app
+
+    folder = tmp_path_factory.mktemp("seeded")
+    db = folder / "demo.db"
+    recorder = folder / "record-marry"
+    recorder.write_text(RECORDER)
+    recorder.chmod(0o755)
+    record = folder / "calls"
+    result = script("seed-demo.sh", db=db, MARRY=str(recorder), MARRY_RECORD=str(record))
     assert result.exit_code == 0, result
-    assert "Northwind Traders" in result.stdout  # the closing `marry report`
+
+    calls = _recorded_calls(record)
+    assert len(calls) > 100 and calls[-1] == ["report"], calls
+    env = _env(db)
+    runner = CliRunner()
+    for args in calls:
+        run = runner.invoke(app, args, env=env, catch_exceptions=False, prog_name="marry")
+        assert run.exit_code == 0, (args, run.exit_code, run.stdout, run.stderr)
+    assert "Northwind Traders" in run.stdout  # the closing `marry report`
     return db
 
 

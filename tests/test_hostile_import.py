@@ -216,12 +216,19 @@ def _every_file_on_sqlite_and_a_third_on_postgresql() -> list[Any]:
     return cases
 
 
+@pytest.fixture
+def seeded(backend, tmp_path, seeded_ledgers) -> Marry:
+    """`marry` on the ledger test_transfer's `seed` records (recorded once per backend)."""
+    marry, _ = seeded_ledgers.marry(backend, seed, tmp_path)
+    return marry
+
+
 @pytest.mark.parametrize(
     ("backend", "name", "content", "line", "says"),
     _every_file_on_sqlite_and_a_third_on_postgresql(),
 )
-def test_a_hostile_file_changes_nothing(marry, tmp_path, name, content, line, says):
-    seed(marry)
+def test_a_hostile_file_changes_nothing(seeded, tmp_path, name, content, line, says):
+    marry = seeded
     before = marry.rows()
     path = write(tmp_path, name, content)
     assert_refused(marry("import", str(path)), line, says)
@@ -312,9 +319,9 @@ INSTALLED = [
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", INSTALLED)
-def test_the_installed_marry_refuses_hostile_files(sqlite_marry, tmp_path, name):
+def test_the_installed_marry_refuses_hostile_files(seeded_ledgers, tmp_path, name):
     _, content, line, says = next(f for f in ALL_FILES if f[0] == name)
-    seed(sqlite_marry)
+    sqlite_marry, _ = seeded_ledgers.marry("sqlite", seed, tmp_path)
     before = sqlite_marry.rows()
     result = run_marry("--db", sqlite_marry.db, "import", str(write(tmp_path, name, content)))
     assert_refused(result, line, says)

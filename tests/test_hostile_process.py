@@ -340,6 +340,11 @@ def test_a_ledger_path_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
 ADD = ["promise", "add", "Ship SSO", "-c", "acme"]  # a first promise: the guard warns
 
 
+def add_in_process(db: str, *args: str) -> None:
+    """The ledger the next real process reads: ADD, recorded in-process (a process costs more)."""
+    Marry(db=db, backend="sqlite").ok(*ADD, *args)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "redirect", [">&-", "2>&-", ">&- 2>&-", "<&- >&- 2>&-", ">/dev/full", ">/dev/full 2>&-"]
@@ -370,7 +375,7 @@ def test_a_committed_write_exits_0_whatever_its_streams(db: str, redirect: str, 
     ],
 )
 def test_a_read_to_a_full_disk_exits_2_with_one_line(db: str, args) -> None:
-    run([*ADD, "--made", "-1d", "--due", "+1d"], env={"MARRY_DB": db})
+    add_in_process(db, "--made", "-1d", "--due", "+1d")
     before = ledger_rows(db)
     result = Completed(run(args, shell_redirect=">/dev/full", env={"MARRY_DB": db}))
     refused(result, "cannot write the output: No space left on device")
@@ -379,7 +384,7 @@ def test_a_read_to_a_full_disk_exits_2_with_one_line(db: str, args) -> None:
 
 @pytest.mark.slow
 def test_a_read_with_stdout_closed_exits_0(db: str) -> None:
-    run(ADD, env={"MARRY_DB": db})
+    add_in_process(db)
     result = Completed(run(["promise", "list"], shell_redirect=">&-", env={"MARRY_DB": db}))
     assert result.exit_code == 0 and result.stderr == ""
 
@@ -394,7 +399,7 @@ def test_a_refusal_with_stderr_full_or_closed_keeps_its_exit_code(db: str) -> No
 
 @pytest.mark.slow
 def test_a_failing_gate_with_its_streams_closed_still_exits_1(db: str) -> None:
-    run(ADD, env={"MARRY_DB": db})
+    add_in_process(db)
     before = ledger_rows(db)
     for redirect in ("2>&-", ">&- 2>&-", "2>/dev/full"):
         gate = ["check", "--min-stage", "trusted"]
@@ -404,7 +409,7 @@ def test_a_failing_gate_with_its_streams_closed_still_exits_1(db: str) -> None:
 
 @pytest.mark.slow
 def test_an_output_folder_that_cannot_be_written_is_bad_input(db: str) -> None:
-    run(ADD, env={"MARRY_DB": db})
+    add_in_process(db)
     # /sys is read-only even for root (the tests may run as root, who may write anywhere else).
     result = Completed(run(["export", "--output", "/sys/marry-export.jsonl"], env={"MARRY_DB": db}))
     assert result.exit_code in (2, 3), result.stderr
