@@ -77,3 +77,10 @@ def test_readers_do_not_wait_for_a_writer(sqlite_marry):
         holder.execute("ROLLBACK")
         holder.close()
     assert result.exit_code == 0 and len(result.json()) == 1
+
+
+def test_the_entry_points_early_ctrl_c_exit_is_exit_status_interrupted() -> None:
+    from marrycli import __main__ as entry
+    from marrycli.errors import ExitStatus
+
+    assert entry._INTERRUPTED == ExitStatus.INTERRUPTED
