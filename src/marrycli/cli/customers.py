@@ -31,7 +31,7 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
 
     fmt = output_format(ctx, CustomerList, fmt, json_)
     summaries = list_customers(ledger(ctx), now())
-    emit(CustomerList(summaries), fmt)
+    emit(CustomerList(customers=summaries), fmt)
 
 
 @customer_app.command("rename")

@@ -30,7 +30,7 @@ def info(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOption
 
     fmt = output_format(ctx, LedgerInfoView, fmt, json_)
     found = ledger_info(ledger(ctx))
-    emit(LedgerInfoView(found), fmt)
+    emit(LedgerInfoView(info=found), fmt)
 
 
 @db_app.command("check")

@@ -57,7 +57,7 @@ def _finish(recorded: Recorded, fmt: Format) -> None:
         notice(recorded.notice)
     if recorded.warning:
         notice(f"warning: {recorded.warning}")
-    emit(PromiseWritten(recorded.promise, now()), fmt)
+    emit(PromiseWritten(promise=recorded.promise, as_of=now()), fmt)
 
 
 @promise_app.command("add")
@@ -206,7 +206,7 @@ def list_(
         tags=[rules.validate_text("--tag", t, rules.TAG_MAX) for t in tag or []],
         as_of=moment,
     )
-    emit(PromiseList(found, moment), fmt)
+    emit(PromiseList(promises=found, as_of=moment), fmt)
 
 
 @promise_app.command("show")
@@ -228,7 +228,7 @@ def show(
 
     fmt = output_format(ctx, PromiseDetail, fmt, json_)
     found = show_promise(ledger(ctx), rules.parse_id(promise))
-    emit(PromiseDetail(found, now()), fmt)
+    emit(PromiseDetail(promise=found, as_of=now()), fmt)
 
 
 @promise_app.command("cancel")
@@ -446,7 +446,7 @@ def what_if(
     )
     if result.notice:
         notice(f"{result.notice}: before and after are the same")
-    emit(WhatIfView(result), fmt)
+    emit(WhatIfView(result=result), fmt)
 
 
 def agenda(
@@ -485,4 +485,4 @@ def agenda(
         until=until.instant,
         now=clock,
     )
-    emit(Agenda(items, clock, until.instant), fmt)
+    emit(Agenda(items=items, as_of=clock, until=until.instant), fmt)

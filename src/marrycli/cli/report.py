@@ -70,13 +70,18 @@ def report(
     clock = now()
     moment = as_of_moment(as_of, clock)
     if by is By.OWNER:
-        emit(OwnersReport(owner_reports(ledger(ctx), as_of=moment), moment), fmt)
+        emit(OwnersReport(owners=owner_reports(ledger(ctx), as_of=moment), as_of=moment), fmt)
     elif customer is not None:
         name = rules.validate_name("--customer", customer)
-        emit(CustomerReportView(report_customer(ledger(ctx), name, as_of=moment), moment), fmt)
+        emit(
+            CustomerReportView(
+                detail=report_customer(ledger(ctx), name, as_of=moment), as_of=moment
+            ),
+            fmt,
+        )
     else:
         lines = report_(ledger(ctx), as_of=moment, trend=fmt in Report.TREND_FORMATS)
-        emit(Report(lines, moment), fmt)
+        emit(Report(lines=lines, as_of=moment), fmt)
 
 
 def check(
@@ -131,14 +136,14 @@ def check(
     clock = now()
     moment = as_of_moment(as_of, clock)
     names = [rules.validate_name("--customer", name) for name in customer or []]
-    gates = Gates(min_stage, min_keep_rate, max_overdue)
+    gates = Gates(min_stage=min_stage, min_keep_rate=min_keep_rate, max_overdue=max_overdue)
     checked, findings = check_(
         ledger(ctx),
         customers=names,
         gates=gates,
         as_of=moment,
     )
-    emit(CheckResult(findings), fmt)
+    emit(CheckResult(findings=findings), fmt)
     customers = f"{checked} customer{'s' if checked != 1 else ''}"
     if findings:
         failing = len({f.customer for f in findings})
