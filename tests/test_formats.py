@@ -37,7 +37,7 @@ from marrycli.render.views import (
     WhatIfView,
 )
 
-TABLE, JSON, CSV = Format.TABLE, Format.JSON, Format.CSV
+TABLE, JSON, CSV, HTML = Format.TABLE, Format.JSON, Format.CSV, Format.HTML
 
 # The formats each view has (SPEC §2: csv where the data is a table). A change here is a
 # change of the contract scripts rely on, so it is spelled out rather than derived.
@@ -47,12 +47,12 @@ FORMATS: dict[type, set[Format]] = {
     PromiseList: {TABLE, JSON, CSV},
     CustomerList: {TABLE, JSON, CSV},
     LedgerInfoView: {TABLE, JSON},
-    Report: {TABLE, JSON, CSV},
-    CustomerReportView: {TABLE, JSON},
-    OwnersReport: {TABLE, JSON, CSV},
+    Report: {TABLE, JSON, CSV, HTML},
+    CustomerReportView: {TABLE, JSON, HTML},
+    OwnersReport: {TABLE, JSON, CSV, HTML},
     CheckResult: {TABLE, JSON},
     WhatIfView: {TABLE, JSON},
-    Agenda: {TABLE, JSON, CSV},
+    Agenda: {TABLE, JSON, CSV, HTML},
 }
 
 # Commands whose --format names a file format (jsonl, csv), not a view's.

@@ -62,6 +62,17 @@ def test_help_imports_no_database_library(args: tuple[str, ...]) -> None:
     assert _top_levels(_imported(*args)) & HEAVY == set()
 
 
+@pytest.mark.parametrize(
+    "args",
+    [("--help",), ("report", "--help"), ("promise", "add", "Ship SSO", "-c", "acme")],
+    ids=["help", "report-help", "promise-add"],
+)
+def test_only_the_html_report_imports_jinja2(args: tuple[str, ...]) -> None:
+    assert _top_levels(_imported(*args)) & {"jinja2", "markupsafe"} == set()
+    html = _top_levels(_imported("report", "--format", "html"))
+    assert {"jinja2", "markupsafe"} <= html  # the check above can fail
+
+
 def test_version_imports_no_typer() -> None:
     modules = _top_levels(_imported("--version"))
     assert "typer" not in modules

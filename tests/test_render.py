@@ -340,6 +340,8 @@ def test_emit_writes_the_view_to_stdout(
         assert tuple(item) == JSON_KEYS[type(view)]
     elif fmt is Format.CSV:
         assert tuple(_csv_rows(out)[0]) == CSV_HEADER[type(view)]
+    elif fmt is Format.HTML:  # one whole page (tests/test_html.py reads it)
+        assert out.startswith("<!DOCTYPE html>\n") and out.endswith("</html>\n")
     else:
         assert out.strip()
         assert all(len(line) <= 80 for line in out.splitlines()), out

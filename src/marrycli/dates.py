@@ -417,6 +417,16 @@ def format_local(dt: datetime) -> str:
     return text
 
 
+def format_local_day(dt: datetime) -> str:
+    """The local day of `dt`, for a chart's axis: 2026-12-04."""
+    if dt.utcoffset() is None:
+        raise ValueError("format_local_day needs an aware datetime")
+    try:
+        return dt.astimezone(local_zone()).date().isoformat()
+    except OverflowError:  # beyond year 1 or 9999 in local time: its own day
+        return dt.date().isoformat()
+
+
 def _wall_minutes(dt: datetime) -> str:
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d} {dt.hour:02d}:{dt.minute:02d}"
 

@@ -277,6 +277,7 @@ class ReportLine(NamedTuple):
     customer_id: int
     report: CustomerReport
     trend: float | None  # trust now minus trust 30 days earlier (None when not asked for)
+    detail: CustomerDetail | None = None  # the customer in detail (only when asked for)
 
 
 class CustomerDetail(NamedTuple):

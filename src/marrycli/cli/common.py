@@ -19,10 +19,24 @@ if TYPE_CHECKING:
     from marrycli.service.ledgers import Ledger
 
 
+# The formats a command's --help offers are those of most views; the reports (and the
+# agenda) offer html too. A format the view lacks is refused by `output_format`.
 FormatOption = Annotated[
     Format,
     typer.Option(
-        "--format", case_sensitive=False, help="Output: table for people; json or csv for scripts."
+        "--format",
+        case_sensitive=False,
+        metavar="[table|json|csv]",
+        help="Output: table for people; json or csv for scripts.",
+    ),
+]
+PageFormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format",
+        case_sensitive=False,
+        metavar="[table|json|csv|html]",
+        help="Output: table for people; json or csv for scripts; html: a page for a browser.",
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Shorthand for --format json.")]

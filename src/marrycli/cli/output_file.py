@@ -1,4 +1,5 @@
-"""Writing an `--output FILE` safely: complete or not at all, and never over the wrong thing.
+"""Writing an `--output FILE` safely: complete or not at all, and never over the wrong thing
+(the option, and `emit_to`: a view rendered into such a file, for the reports).
 
 Only a regular file (or a new one) is written, through a temporary file in the same folder
 renamed into place once complete. Refused, before any work, with exit 2: the ledger's own
@@ -14,9 +15,13 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import IO, TypeVar
+from typing import IO, Annotated, TypeVar
+
+import typer
 
 from marrycli.errors import BadInput
+from marrycli.render import Format, emit
+from marrycli.render.output import notice
 
 T = TypeVar("T")
 
@@ -29,6 +34,35 @@ _KINDS = (
     (stat.S_ISSOCK, "a socket"),
     (stat.S_ISLNK, "a symbolic link"),
 )
+
+
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--output",
+        "-o",
+        metavar="FILE",
+        help="Write here (complete or not at all) instead of stdout; "
+        "only a regular file, never the ledger.",
+    ),
+]
+
+
+def ledger_files(ctx: typer.Context) -> list[Path]:
+    """The files of the ledger the command uses (a SQLite file), which no output may be."""
+    from marrycli.cli.common import ledger
+
+    path = ledger(ctx).location.path
+    return [path] if path else []
+
+
+def emit_to(ctx: typer.Context, view: object, fmt: Format, output: Path | None) -> None:
+    """`render.emit` to stdout, or to the file `output` (complete or not at all)."""
+    if output is None:
+        emit(view, fmt)
+        return
+    write_output_file("--output", output, lambda out: emit(view, fmt, out), ledger_files(ctx))
+    notice(f"wrote {output}")
 
 
 def check_output_path(option: str, path: Path, protected: Iterable[Path] = ()) -> None:

@@ -13,6 +13,7 @@ from marrycli.cli.common import (
     FormatOption,
     JsonOption,
     NoteOption,
+    PageFormatOption,
     RefOption,
     as_of_moment,
     ledger,
@@ -21,6 +22,7 @@ from marrycli.cli.common import (
     parse_when,
 )
 from marrycli.cli.help import MarryTyper
+from marrycli.cli.output_file import OutputOption
 from marrycli.domain import EventKind, Recorded, Size, Status, Value
 from marrycli.errors import BadInput
 from marrycli.render import Format, emit
@@ -458,8 +460,9 @@ def agenda(
         str,
         typer.Option("--within", metavar="WHEN", help="Due by then (default: +7d)."),
     ] = "+7d",
-    fmt: FormatOption = Format.TABLE,
+    fmt: PageFormatOption = Format.TABLE,
     json_: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """What to deliver or renegotiate first: overdue promises, then those due soon.
 
@@ -471,11 +474,15 @@ def agenda(
     Examples:
       marry agenda
       marry agenda --owner dana --within +14d --json
+      marry agenda --format html --output agenda.html
     """
+    from marrycli.cli.output_file import check_output_path, emit_to, ledger_files
     from marrycli.render.views import Agenda
     from marrycli.service.reports import agenda as agenda_
 
     fmt = output_format(ctx, Agenda, fmt, json_)
+    if output is not None:
+        check_output_path("--output", output, ledger_files(ctx))
     clock = now()
     until = parse_when("--within", within, end_of_day=True, at=clock)
     assert until is not None
@@ -485,4 +492,4 @@ def agenda(
         until=until.instant,
         now=clock,
     )
-    emit(Agenda(items=items, as_of=clock, until=until.instant), fmt)
+    emit_to(ctx, Agenda(items=items, as_of=clock, until=until.instant), fmt, output)

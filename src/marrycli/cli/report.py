@@ -11,11 +11,13 @@ from marrycli.cli.common import (
     AsOfOption,
     FormatOption,
     JsonOption,
+    PageFormatOption,
     as_of_moment,
     ledger,
     now,
     output_format,
 )
+from marrycli.cli.output_file import OutputOption, check_output_path, emit_to, ledger_files
 from marrycli.domain import Stage
 from marrycli.errors import BadInput
 from marrycli.render import Format, emit
@@ -43,8 +45,9 @@ def report(
         By,
         typer.Option("--by", case_sensitive=False, help="customer, or owner: each owner's record."),
     ] = By.CUSTOMER,
-    fmt: FormatOption = Format.TABLE,
+    fmt: PageFormatOption = Format.TABLE,
     json_: JsonOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Keep rates, streaks, trust and stage: every customer, or one in detail.
 
@@ -57,6 +60,7 @@ def report(
       marry report --customer acme
       marry report --as-of 2026-06-30 --format csv > q2.csv
       marry report --by owner
+      marry report --format html --output report.html
     """
     from marrycli.render.views import CustomerReportView, OwnersReport, Report
     from marrycli.service.reports import owner_reports, report_customer
@@ -67,21 +71,26 @@ def report(
         raise BadInput("--by owner reports every owner; leave out --customer")
     view = OwnersReport if by is By.OWNER else Report if customer is None else CustomerReportView
     fmt = output_format(ctx, view, fmt, json_)
+    if output is not None:
+        check_output_path("--output", output, ledger_files(ctx))
     clock = now()
     moment = as_of_moment(as_of, clock)
+    shown: object
     if by is By.OWNER:
-        emit(OwnersReport(owners=owner_reports(ledger(ctx), as_of=moment), as_of=moment), fmt)
+        shown = OwnersReport(owners=owner_reports(ledger(ctx), as_of=moment), as_of=moment)
     elif customer is not None:
         name = rules.validate_name("--customer", customer)
-        emit(
-            CustomerReportView(
-                detail=report_customer(ledger(ctx), name, as_of=moment), as_of=moment
-            ),
-            fmt,
-        )
+        detail = report_customer(ledger(ctx), name, as_of=moment)
+        shown = CustomerReportView(detail=detail, as_of=moment)
     else:
-        lines = report_(ledger(ctx), as_of=moment, trend=fmt in Report.TREND_FORMATS)
-        emit(Report(lines=lines, as_of=moment), fmt)
+        lines = report_(
+            ledger(ctx),
+            as_of=moment,
+            trend=fmt in Report.TREND_FORMATS,
+            detail=fmt in Report.DETAIL_FORMATS,
+        )
+        shown = Report(lines=lines, as_of=moment)
+    emit_to(ctx, shown, fmt, output)
 
 
 def check(

@@ -13,17 +13,18 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from marrycli.errors import BadInput
 
 
 class Format(StrEnum):
-    """What `--format` takes: table for people, json and csv for scripts."""
+    """What `--format` takes: table for people, json and csv for scripts, html for a browser."""
 
     TABLE = "table"
     JSON = "json"
     CSV = "csv"
+    HTML = "html"
 
 
 # Where each format's renderers are; importing the modules registers them.
@@ -31,6 +32,7 @@ _MODULES: dict[Format, tuple[str, ...]] = {
     Format.TABLE: ("marrycli.render.tables", "marrycli.render.report_tables"),
     Format.JSON: ("marrycli.render.documents",),
     Format.CSV: ("marrycli.render.documents",),
+    Format.HTML: ("marrycli.render.html",),
 }
 
 
@@ -91,16 +93,17 @@ def _one_of(words: list[str]) -> str:
     return " or ".join([", ".join(words[:-1]), words[-1]] if len(words) > 1 else words)
 
 
-def emit(view: object, fmt: Format) -> None:
-    """Show `view` in `fmt`: data on stdout, or a notice on stderr."""
+def emit(view: object, fmt: Format, file: IO[str] | None = None) -> None:
+    """Show `view` in `fmt`: data on stdout (or `file`), or a notice on stderr."""
     from marrycli.render import output
 
     require(type(view), fmt)
-    rendered = _registry[(type(view), fmt)](view)
-    if isinstance(rendered, Notice):
-        output.notice(rendered)
-    elif isinstance(rendered, str):
-        if rendered:  # `check` with nothing found prints nothing
-            output.emit_text(rendered)
-    else:
-        output.emit_renderables(*rendered)
+    with output.writing_to(file):
+        rendered = _registry[(type(view), fmt)](view)
+        if isinstance(rendered, Notice):
+            output.notice(rendered)
+        elif isinstance(rendered, str):
+            if rendered:  # `check` with nothing found prints nothing
+                output.emit_text(rendered)
+        else:
+            output.emit_renderables(*rendered)

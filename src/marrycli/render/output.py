@@ -8,7 +8,9 @@ pipe is raised to the one error handler in `cli.app` instead of Rich's exit 1.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -18,6 +20,7 @@ if TYPE_CHECKING:
 MIN_WIDTH = 40  # narrower (COLUMNS=0, a split pane) is laid out for this; the terminal wraps
 
 _consoles: dict[bool, Console] = {}  # by stderr: False for data, True for messages
+_data: list[IO[str]] = []  # where data goes instead of stdout (an --output file), innermost last
 
 
 def console(stderr: bool = False) -> Console:
@@ -30,12 +33,33 @@ def console(stderr: bool = False) -> Console:
                 # Rich would exit 1 (our "a gate said no"); let the one handler end quietly.
                 raise BrokenPipeError
 
-        stream = sys.stderr if stderr else sys.stdout
+        stream = sys.stderr if stderr else _data_stream()
         made = _Console(file=stream, highlight=False, emoji=False, markup=False, soft_wrap=False)
         if made.width < MIN_WIDTH:
             made.width = MIN_WIDTH
         _consoles[stderr] = made
     return _consoles[stderr]
+
+
+def _data_stream() -> IO[str]:
+    return _data[-1] if _data else sys.stdout
+
+
+@contextmanager
+def writing_to(file: IO[str] | None) -> Iterator[None]:
+    """Within: data goes to `file` (None: stdout, as before); messages stay on stderr."""
+    if file is None:
+        yield
+        return
+    saved = _consoles.pop(False, None)
+    _data.append(file)
+    try:
+        yield
+    finally:
+        _data.pop()
+        _consoles.pop(False, None)
+        if saved is not None:
+            _consoles[False] = saved
 
 
 def reset_consoles() -> None:
@@ -70,8 +94,9 @@ def _rstrip(line: list[Segment]) -> list[Segment]:
 
 def emit_text(text: str) -> None:
     """Print JSON or CSV to stdout, as is (flushed: a failure shows here, not at exit)."""
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
-    sys.stdout.flush()
+    out = _data_stream()
+    out.write(text if text.endswith("\n") else text + "\n")
+    out.flush()
 
 
 def notice(message: str) -> None:

@@ -76,7 +76,9 @@ class Report:
     WHAT: ClassVar[str] = "`marry report`"
     # The formats that show each customer's 30-day trust trend: scoring it costs a second
     # pass, so the service computes it only for these (a new format adds itself here).
-    TREND_FORMATS: ClassVar[frozenset[str]] = frozenset({"table"})
+    TREND_FORMATS: ClassVar[frozenset[str]] = frozenset({"table", "html"})
+    # The formats that show every customer in detail too (the HTML page's sections).
+    DETAIL_FORMATS: ClassVar[frozenset[str]] = frozenset({"html"})
     lines: Sequence[ReportLine]
     as_of: datetime
 

@@ -33,10 +33,21 @@ if TYPE_CHECKING:
 TREND_DAYS = 30
 
 
-def report(ledger: Ledger, *, as_of: datetime, trend: bool) -> list[ReportLine]:
-    """Every customer scored at `as_of`, streamed customer by customer from one query."""
+def report(
+    ledger: Ledger, *, as_of: datetime, trend: bool, detail: bool = False
+) -> list[ReportLine]:
+    """Every customer scored at `as_of`, streamed customer by customer from one query;
+    with `detail`, each line also carries the customer in detail (as `report_customer`)."""
     with ledger.read() as conn:
-        return _report_lines(conn, as_of, trend) if conn is not None else []
+        if conn is None:
+            return []
+        lines = _report_lines(conn, as_of, trend)
+        if detail:  # the HTML page: every customer's section, read in the same transaction
+            lines = [
+                line._replace(detail=_detail(conn, line.customer_id, line.report.customer, as_of))
+                for line in lines
+            ]
+        return lines
 
 
 def _report_lines(conn: Connection, as_of: datetime, trend: bool) -> list[ReportLine]:
@@ -59,21 +70,25 @@ def _report_lines(conn: Connection, as_of: datetime, trend: bool) -> list[Report
 
 def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> CustomerDetail:
     """One customer in detail at `as_of`: timeline, contributions, promises, next stage."""
-    from marrycli.storage import repo
-
     with ledger.read() as conn:
         entry = find_customer_entry(conn, customer)
         assert conn is not None
-        promises = repo.load_promises(conn, customer_id=entry.id, made_until=to_micros(as_of))
-    scored = score_customer(entry.name, promises, as_of)
-    before = score_customer(entry.name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
+        return _detail(conn, entry.id, entry.name, as_of)
 
+
+def _detail(conn: Connection, customer_id: int, name: str, as_of: datetime) -> CustomerDetail:
+    """The customer `customer_id` (shown as `name`) in detail, read on an open connection."""
+    from marrycli.storage import repo
+
+    promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
+    scored = score_customer(name, promises, as_of)
+    before = score_customer(name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
     return CustomerDetail(
         report=scored,
         trend=scored.trust - before.trust,
         promises=promises,
         next_stage=next_stage(scored, as_of),
-        budget=error_budget(entry.name, promises, as_of),
+        budget=error_budget(name, promises, as_of),
     )
 
 
