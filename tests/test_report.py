@@ -126,6 +126,31 @@ def test_the_detail_view_explains_the_stage(marry):
     assert all(len(line) <= 80 for line in out.splitlines())
 
 
+@pytest.mark.parametrize("columns", [60, 80, 132])
+def test_the_terminal_chart_puts_events_at_their_real_time_across_the_terminal(
+    sqlite_marry, columns
+):
+    marry = sqlite_marry
+    # Kept on days 2 and 8, as of day 10: trust steps up at 2/10 and 8/10 of the width.
+    for i, kept in enumerate((2, 8)):
+        marry.add(f"kept {i}", "acme", "--made", at(0), "--due", at(20))
+        marry.ok("keep", str(i + 1), "--at", at(kept))
+    out = marry.ok("report", "-c", "acme", "--as-of", at(10), COLUMNS=str(columns)).stdout
+    lines = out.splitlines()
+    top = next(i for i, line in enumerate(lines) if line.startswith("1.00 |"))
+    rows = [line[6:].ljust(columns - 6) for line in lines[top : top + 8]]
+    assert lines[top + 7].startswith("0.00 |") and len(lines[top + 7]) == columns
+    # Where trust steps up: the column of each keep, proportional to its day (0 to 10).
+    height = [next((8 - y for y, row in enumerate(rows) if row[x] == "*"), 0)
+              for x in range(columns - 6)]  # fmt: skip
+    steps = [x for x in range(1, len(height)) if height[x] > height[x - 1]]
+    assert [round(10 * x / (columns - 7)) for x in steps] == [2, 8]
+    assert all(row[: steps[0]].strip() == "" for row in rows)  # nothing scored yet
+    labels = lines[top + 8]
+    assert labels.split() == ["2024-01-01", "2024-01-06", "2024-01-11"]
+    assert len(labels) == columns
+
+
 def test_report_csv(marry):
     marry.add("a", "=cmd", "--made", at(0))
     rows = marry.ok("report", "--format", "csv").stdout.splitlines()

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from marrycli.dates import format_local
-from marrycli.domain import Contribution, CustomerReport, Stage, Status, TimelinePoint
+from marrycli.dates import format_local, format_local_day
+from marrycli.domain import Contribution, CustomerReport, Promise, Stage, Status, TimelinePoint
 from marrycli.render import Format, Notice, Rendered, renders
+from marrycli.render.charts import TimeScale, chart_start
 from marrycli.render.layout import Column, fit_table
 from marrycli.render.output import console
 from marrycli.render.safety import visible
@@ -144,7 +145,7 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
     )
     parts: list[Any] = [head, numbers]
     if r.timeline:
-        parts.append(trust_chart(r.timeline, width=min(console.width, 100)))
+        parts.append(trust_chart(r.timeline, detail.promises, as_of, width=console.width))
     if detail.promises:
         shown = [p for p in detail.promises if p.made <= as_of]
         parts.append(promises_table(shown, as_of, console, customer=False))
@@ -175,21 +176,36 @@ def _moved(c: Contribution) -> float:
     return abs(c.trust_after - c.trust_before) + abs(c.distrust_after - c.distrust_before)
 
 
-def trust_chart(timeline: Sequence[TimelinePoint], width: int = 80, height: int = 8) -> Text:
-    """Trust (*) and distrust (x) after each scored event, as a plain-text chart."""
+def trust_chart(
+    timeline: Sequence[TimelinePoint],
+    promises: Sequence[Promise],
+    as_of: datetime,
+    width: int = 80,
+    height: int = 8,
+) -> Text:
+    """Trust (*) and distrust (x) over real time, as a plain-text chart `width` wide.
+
+    x is proportional to time, from the customer's first promise to `as_of`: each column
+    shows trust and distrust as they stood at its end (they change only at scored events);
+    the columns before the first scored event are blank. Dates label both ends and the
+    middle.
+    """
     from rich.text import Text
 
-    columns = max(10, width - 8)
-    points = list(timeline)
-    if len(points) > columns:  # one column per event, or the last event of each slice
-        points = [points[(i + 1) * len(points) // columns - 1] for i in range(columns)]
-    # A short history is spread out (up to 4 columns an event) so it reads as a line.
-    stretch = max(1, min(4, columns // len(points)))
-    points = [point for point in points for _ in range(stretch)]
-    grid = [[" "] * len(points) for _ in range(height)]
-    for x, point in enumerate(points):
-        t = round(point.trust * (height - 1))
-        d = round(point.distrust * (height - 1))
+    columns = max(10, width - len("0.00 |"))
+    scale = TimeScale.over(chart_start(timeline, promises), as_of, 0, columns - 1)
+    shown: list[TimelinePoint | None] = [None] * columns
+    for point in timeline:  # in time order: a column shows the last event in it
+        shown[round(scale.x(point.at))] = point
+    for x in range(1, columns):
+        if shown[x] is None:
+            shown[x] = shown[x - 1]
+    grid = [[" "] * columns for _ in range(height)]
+    for x, at_x in enumerate(shown):
+        if at_x is None:
+            continue
+        t = round(at_x.trust * (height - 1))
+        d = round(at_x.distrust * (height - 1))
         grid[height - 1 - t][x] = "*"
         grid[height - 1 - d][x] = "#" if t == d else "x"
     chart = Text()
@@ -200,11 +216,22 @@ def trust_chart(timeline: Sequence[TimelinePoint], width: int = 80, height: int 
             style = {"*": "green", "x": "red", "#": "yellow"}.get(char, "")
             chart.append(char, style=style)
         chart.append("\n")
-    first, last = format_local(points[0].at), format_local(points[-1].at)
-    gap = max(1, len(points) - len(first) - len(last))
-    chart.append("      " + first + " " * gap + last + "\n")
+    chart.append(" " * len("0.00 |") + _axis_labels(scale, columns) + "\n")
     chart.append("      * trust   x distrust   # both", style="dim")
     return chart
+
+
+def _axis_labels(scale: TimeScale, columns: int) -> str:
+    """The days at both ends of the time axis, and in the middle when there is room."""
+    (_, first), (_, middle), (_, last) = scale.ticks(3)
+    start, mid, end = (format_local_day(moment) for moment in (first, middle, last))
+    line = [" "] * columns
+    line[: len(start)] = start
+    line[columns - len(end) :] = end
+    at = columns // 2 - len(mid) // 2
+    if at > len(start) + 1 and at + len(mid) < columns - len(end) - 1:
+        line[at : at + len(mid)] = mid
+    return "".join(line)
 
 
 def what_if_table(before: CustomerReport, after: CustomerReport, console: Console) -> Table:
