@@ -428,10 +428,14 @@ def test_ci_file_installs_marry_and_runs_its_marry_lines(
     unset = _run(["bash", "-c", script_text], env)
     assert unset.exit_code != 0 and "set the MARRY_PACKAGE variable" in unset.stderr, unset
 
-    installed = _run(["bash", "-c", script_text], {**env, "MARRY_PACKAGE": str(ROOT)})
+    installed = _run(
+        ["bash", "-c", script_text], {**env, "MARRY_PACKAGE": str(ROOT)}, cwd=db.parent
+    )
     assert installed.exit_code == 0, installed
     marry = ci_venv / "bin" / "marry"
     assert marry.exists(), "the install line installed no marry command"
     version = _run([str(marry), "--version"], env)
     assert version.exit_code == 0 and version.stdout.startswith("marry "), version
     assert not db.exists()  # the gate on an empty ledger passes and creates nothing
+    page = (db.parent / "trust-report.html").read_text(encoding="utf-8")  # templates installed
+    assert page.startswith("<!DOCTYPE html>") and "No customers yet" in page

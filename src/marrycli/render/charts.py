@@ -92,6 +92,7 @@ class Chart:
     trust: str  # an SVG path: a step line (trust changes only at scored events)
     distrust: str
     bands: list[Band]
+    stages: list[Stage]  # the stages the bands show, in the order first reached
     dots: list[Dot]
     x_ticks: list[tuple[float, str, str]]  # x, label, text-anchor
     y_ticks: list[tuple[float, str]]
@@ -160,6 +161,7 @@ def trust_chart(
         trust=_step_path(scale, y, [(p.at, p.trust) for p in timeline]),
         distrust=_step_path(scale, y, [(p.at, p.distrust) for p in timeline]),
         bands=bands,
+        stages=list(dict.fromkeys(band.stage for band in bands)),
         dots=dots,
         x_ticks=[
             (x, format_local_day(at), anchor)
