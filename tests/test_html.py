@@ -204,3 +204,15 @@ def test_output_refuses_a_folder_and_the_ledger_before_any_work(sqlite_marry, tm
     itself = sqlite_marry("agenda", "--output", sqlite_marry.db)
     assert itself.exit_code == 2 and "the ledger itself" in itself.stderr
     assert sqlite_marry.rows() == before
+
+
+def test_a_section_lists_the_unresolved_and_the_latest_resolved_promises(sqlite_marry):
+    marry = sqlite_marry
+    for k in range(23):
+        pid = marry.add(f"Delivery {k}", "acme", "--made", f"2026-01-{1 + k:02d}")
+        marry.ok("keep", str(pid), "--at", f"2026-01-{1 + k:02d}T12:00:00Z")
+    marry.add("Still open", "acme", "--made", "2026-01-02", "--due", "2026-06-01")
+    tree = parse(marry.ok("report", "--format", "html", "--as-of", AS_OF).stdout)
+    listed = [row.find("td").text() for row in tree.find("table", "promises").find_all("tr")[1:]]
+    assert listed == [str(i) for i in range(4, 25)]  # the 20 latest resolved, and the open one
+    assert "3 earlier resolved promises not listed here" in " ".join(tree.text().split())

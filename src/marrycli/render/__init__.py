@@ -11,7 +11,7 @@ renderers plus its line in `_MODULES`.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from enum import StrEnum
 from typing import IO, Any, TypeVar
 
@@ -42,9 +42,9 @@ class Notice(str):
     __slots__ = ()
 
 
-# What a renderer returns: text for stdout as is (JSON, CSV, plain lines), a notice, or
-# Rich renderables for stdout (separated by a blank line).
-Rendered = str | list[Any]
+# What a renderer returns: text for stdout as is (JSON, CSV, plain lines), a notice, Rich
+# renderables for stdout (separated by a blank line), or text in pieces (a page, streamed).
+Rendered = str | list[Any] | Iterator[str]
 V = TypeVar("V")
 RendererOf = Callable[[V], Rendered]
 Renderer = Callable[[Any], Rendered]
@@ -105,5 +105,7 @@ def emit(view: object, fmt: Format, file: IO[str] | None = None) -> None:
         elif isinstance(rendered, str):
             if rendered:  # `check` with nothing found prints nothing
                 output.emit_text(rendered)
+        elif isinstance(rendered, Iterator):
+            output.emit_pieces(rendered)
         else:
             output.emit_renderables(*rendered)

@@ -10,7 +10,7 @@ give the same bytes (the page says when it was made only through its as-of).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 MOVERS = 5  # the events that moved trust most, in a customer's section
+# A section lists every unresolved promise and up to this many of the latest resolved ones
+# (a page of a thousand customers must still open; the rest are a `promise list` away).
+RESOLVED_LISTED = 20
 
 
 @cache
@@ -54,8 +57,10 @@ def _environment() -> Environment:
     return env
 
 
-def _page(template: str, **values: Any) -> str:
-    return _environment().get_template(template).render(**values)
+def _page(template: str, **values: Any) -> Iterator[str]:
+    """The page, in the pieces Jinja2 draws it in: a page of many customers is never held
+    whole in memory."""
+    return _environment().get_template(template).generate(**values)
 
 
 def _percent(rate: float | None) -> str:
@@ -68,6 +73,9 @@ def _signed(change: float | None) -> str:
     return "0.00" if abs(change) < 0.005 else f"{change:+.2f}"
 
 
+_UNRESOLVED = (Status.OPEN, Status.OVERDUE)
+
+
 def _moved(c: Contribution) -> float:
     return abs(c.trust_after - c.trust_before) + abs(c.distrust_after - c.distrust_before)
 
@@ -77,6 +85,10 @@ def section(detail: CustomerDetail, as_of: datetime, anchor: str) -> dict[str, A
     r = detail.report
     promises = [p for p in detail.promises if p.made <= as_of]
     texts = {p.id: p.text for p in promises}
+    states = [(p, p.state(as_of)) for p in promises]
+    resolved = [p.id for p, state in states if state.status not in _UNRESOLVED]
+    listed = set(resolved[-RESOLVED_LISTED:])
+    shown = [(p, state) for p, state in states if state.status in _UNRESOLVED or p.id in listed]
     movers = sorted(r.contributions, key=_moved, reverse=True)[:MOVERS]
     return {
         "anchor": anchor,
@@ -85,7 +97,8 @@ def section(detail: CustomerDetail, as_of: datetime, anchor: str) -> dict[str, A
         "next_stage": next_stage_sentence(detail),
         "budget": budget_sentence(detail),
         "chart": trust_chart(r.timeline, r.contributions, promises, as_of) if r.timeline else None,
-        "promises": [(p, p.state(as_of)) for p in promises],
+        "promises": shown,
+        "unlisted": len(states) - len(shown),
         "movers": [
             (c, EVENT_WORDS.get(c.kind, (c.kind.replace("_", " "), ""))[0], texts.get(c.promise_id))
             for c in movers
@@ -99,40 +112,46 @@ def _common(as_of: datetime, title: str) -> dict[str, Any]:
 
 
 @renders(Report, Format.HTML)
-def _report(view: Report) -> str:
+def _report(view: Report) -> Iterator[str]:
     from marrycli.service.reports import needs_attention
 
     rows = []
     for i, line in enumerate(view.lines, start=1):
         detail = line.detail
-        anchor = f"customer-{i}"
         rows.append({
-            "anchor": anchor,
+            "anchor": f"customer-{i}",
             "report": line.report,
             "trend": line.trend,
             "attention": needs_attention(line),
             "spark": sparkline(detail.report.timeline, detail.promises, view.as_of)
             if detail is not None
             else "",
-            "section": section(detail, view.as_of, anchor) if detail is not None else None,
         })  # fmt: skip
-    return _page("report.html.j2", rows=rows, **_common(view.as_of, "Trust report"))
+    # Each customer's section is computed as the page reaches it.
+    sections = (
+        section(line.detail, view.as_of, f"customer-{i}")
+        for i, line in enumerate(view.lines, start=1)
+        if line.detail is not None
+    )
+    return _page(
+        "report.html.j2", rows=rows, sections=sections, **_common(view.as_of, "Trust report")
+    )
 
 
 @renders(CustomerReportView, Format.HTML)
-def _customer(view: CustomerReportView) -> str:
+def _customer(view: CustomerReportView) -> Iterator[str]:
     shown = section(view.detail, view.as_of, "customer")
     title = f"Trust report: {visible(view.detail.report.customer)}"
     return _page("customer.html.j2", section=shown, **_common(view.as_of, title))
 
 
 @renders(OwnersReport, Format.HTML)
-def _owners(view: OwnersReport) -> str:
+def _owners(view: OwnersReport) -> Iterator[str]:
     return _page("owners.html.j2", owners=view.owners, **_common(view.as_of, "Owners"))
 
 
 @renders(Agenda, Format.HTML)
-def _agenda(view: Agenda) -> str:
+def _agenda(view: Agenda) -> Iterator[str]:
     items: Sequence[Any] = view.items
     return _page(
         "agenda.html.j2",

@@ -8,7 +8,7 @@ pipe is raised to the one error handler in `cli.app` instead of Rich's exit 1.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
 
@@ -96,6 +96,14 @@ def emit_text(text: str) -> None:
     """Print JSON or CSV to stdout, as is (flushed: a failure shows here, not at exit)."""
     out = _data_stream()
     out.write(text if text.endswith("\n") else text + "\n")
+    out.flush()
+
+
+def emit_pieces(pieces: Iterable[str]) -> None:
+    """Print text that comes in pieces (a page as it is drawn) to stdout, then flush."""
+    out = _data_stream()
+    for piece in pieces:
+        out.write(piece)
     out.flush()
 
 

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, func, select
+from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
 
 from marrycli.domain import Event, Promise
 from marrycli.storage.repo.rows import (
@@ -67,7 +67,15 @@ def load_promises(
     if ids is not None:
         conditions.append(promise_table.c.id.in_(list(ids)))
     if customer_id is not None:
-        conditions.append(root_id == customer_id)
+        # The customer's own entry and the names merged into it, by their indexes (a test
+        # of root_id itself would read every promise of the ledger).
+        entries = select(customer_table.c.id).where(
+            or_(
+                and_(customer_table.c.id == customer_id, customer_table.c.merged_into.is_(None)),
+                customer_table.c.merged_into == customer_id,
+            )
+        )
+        conditions.append(promise_table.c.customer_id.in_(entries))
     if made_until is not None:
         conditions.append(promise_table.c.made <= made_until)
     if owner is not None:
