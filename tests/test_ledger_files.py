@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from conftest import Marry
+from marrycli.storage.ledger import schema_version
 
 COMMANDS = [
     ["promise", "list"],
@@ -138,9 +139,13 @@ def test_db_check_reports_corruption(tmp_path):
 # -- versions and upgrades -----------------------------------------------------------------
 
 
+CURRENT = schema_version()
+NEXT = CURRENT + 1
+
+
 @pytest.fixture
-def version_two(monkeypatch):
-    """Pretend this marry knows a schema version 2 (an extra index)."""
+def next_version(monkeypatch):
+    """Pretend this marry knows one more schema version (an extra index)."""
     from sqlalchemy import Connection, text
 
     from marrycli.storage import ledger
@@ -149,27 +154,27 @@ def version_two(monkeypatch):
         conn.execute(text("CREATE INDEX ix_marry_event_at ON marry_event (at)"))
 
     monkeypatch.setattr(
-        ledger, "MIGRATIONS", [*ledger.MIGRATIONS, (2, "index events by time", add_index)]
+        ledger, "MIGRATIONS", [*ledger.MIGRATIONS, (NEXT, "index events by time", add_index)]
     )
 
 
 def test_sqlite_upgrades_in_place_on_first_use(sqlite_marry, request):
     sqlite_marry.add()
-    request.getfixturevalue("version_two")
+    request.getfixturevalue("next_version")
     assert sqlite_marry.json("promise", "list")[0]["text"] == "Ship SSO"
     versions = [row[0] for row in sqlite_marry.rows()["marry_schema"]]
-    assert versions == [1, 2]
+    assert versions == [CURRENT, NEXT]
 
 
 @pytest.mark.postgres
 def test_postgres_upgrades_only_through_db_upgrade(pg_marry, request):
     marry = pg_marry
     marry.add()
-    request.getfixturevalue("version_two")
+    request.getfixturevalue("next_version")
     refused = marry("promise", "list")
     assert refused.exit_code == 3 and "marry db upgrade" in refused.stderr
     upgraded = marry("db", "upgrade")
-    assert upgraded.exit_code == 0 and "from schema version 1 to 2" in upgraded.stderr
+    assert upgraded.exit_code == 0 and f"from schema version {CURRENT} to {NEXT}" in upgraded.stderr
     assert marry.json("promise", "list")[0]["text"] == "Ship SSO"
     assert "already" in marry("db", "upgrade").stderr
 

@@ -60,7 +60,11 @@ def rename_customer(ledger: Ledger, old: str, new: str, *, owner: str, now: date
                 f"`marry customer merge {old!r} {other.name!r}`"
             )
         if other is not None and other.entry_id != entry.id:
-            raise BadInput(f"{new!r} is already a name merged into {entry.name!r}")
+            raise BadInput(
+                f"{new!r} is already another name of {entry.name!r} (merged into it, or a name "
+                f"it had), so it leads there as it is: `--customer {new!r}` records for "
+                f"{entry.name!r}; rename to a spelling the directory does not have yet"
+            )
         if entry.name == new:
             return new
         repo.rename_customer(conn, entry, new_key, new, owner, to_micros(now))

@@ -31,6 +31,7 @@ from marrycli.storage.location import Location
 Migration = Callable[[Connection], None]
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "create the ledger", None),
+    (2, "names before a rename lead to the customer", repo.keep_renamed_names),
 ]
 
 # "marry": serialises creation, upgrades and imports on PostgreSQL (an advisory lock).

@@ -127,10 +127,20 @@ def check_merges(entries: Iterable[tuple[int, int | None]]) -> dict[int, int]:
 def rename_customer(
     conn: Connection, customer: CustomerEntry, key: str, name: str, owner: str, now: int
 ) -> None:
-    """Give a customer a new name (and key); the change is recorded."""
+    """Give a customer a new name (and key); the change is recorded, and the old name stays
+    in the directory as an alias of the customer (as a merged name), so it still leads there."""
+    old_key = conn.execute(
+        select(customer_table.c.key).where(customer_table.c.id == customer.id)
+    ).scalar_one()
     conn.execute(
         update(customer_table).where(customer_table.c.id == customer.id).values(key=key, name=name)
     )
+    if old_key != key:  # not a change of case or spacing only
+        conn.execute(
+            customer_table.insert().values(
+                key=old_key, name=customer.name, merged_into=customer.id, created=now
+            )
+        )
     conn.execute(
         change_table.insert().values(
             kind="rename",
@@ -164,3 +174,27 @@ def merge_customers(
             at=now,
         )
     )
+
+
+def keep_renamed_names(conn: Connection) -> None:
+    """Migration 2: a customer's names before each rename lead to it, as aliases (renames
+    recorded before it did not keep them)."""
+    from marrycli.domain import customer_key
+
+    taken = set(conn.execute(select(customer_table.c.key)).scalars())
+    root_of, _ = directory_roots(conn)
+    renames = conn.execute(
+        select(change_table.c.customer_id, change_table.c.old_name, change_table.c.at)
+        .where(change_table.c.kind == "rename")
+        .order_by(change_table.c.id)
+    ).all()
+    for customer_id, old_name, at in renames:
+        key = customer_key(old_name)
+        if key in taken or customer_id not in root_of:
+            continue  # the name leads somewhere already (or the change is damaged: db check)
+        conn.execute(
+            customer_table.insert().values(
+                key=key, name=old_name, merged_into=root_of[customer_id], created=at
+            )
+        )
+        taken.add(key)
