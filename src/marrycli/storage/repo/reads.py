@@ -86,6 +86,18 @@ def load_promises(
         conditions.append(_due_ever_within(*due_ever_within))
     if conditions:
         query = query.where(and_(*conditions))
+    rows = conn.execute(query).all()
+    if tags or text_matches is not None:
+        # Before the rows become promises: most of a search's rows are read this far only.
+        rows = [
+            row
+            for row in rows
+            if all(tag in read_tags(row.tags, f"the tags of promise {row.id}") for tag in tags)
+            and (
+                text_matches is None
+                or text_matches(read_text(row.text, f"the text of promise {row.id}"))
+            )
+        ]
     # Unpacked in the SELECT's column order above; events and refs are added below.
     promises = [
         Promise(
@@ -99,14 +111,8 @@ def load_promises(
             owner=read_text(owner, f"the owner of promise {pid}"),
             tags=read_tags(tags_, f"the tags of promise {pid}"),
         )
-        for pid, name, text_, made, due, size, value, owner, tags_ in conn.execute(query)
+        for pid, name, text_, made, due, size, value, owner, tags_ in rows
     ]
-    if tags or text_matches is not None:
-        promises = [
-            p
-            for p in promises
-            if all(tag in p.tags for tag in tags) and (text_matches is None or text_matches(p.text))
-        ]
     if not promises:
         return []
     wanted = [p.id for p in promises] if len(promises) <= _BY_ID_MAX else None
