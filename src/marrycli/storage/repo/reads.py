@@ -98,8 +98,13 @@ def load_promises(
                 or text_matches(read_text(row.text, f"the text of promise {row.id}"))
             )
         ]
-    # Unpacked in the SELECT's column order above; events and refs are added below.
-    promises = [
+    if not rows:
+        return []
+    wanted = [row.id for row in rows] if len(rows) <= _BY_ID_MAX else None
+    events = _load_events(conn, wanted)
+    refs = _load_promise_refs(conn, wanted)
+    # Unpacked in the SELECT's column order above.
+    return [
         Promise(
             id=pid,
             customer=_customer_name(name, pid),
@@ -110,15 +115,11 @@ def load_promises(
             value=read_member(VALUES, value, f"the value of promise {pid}"),
             owner=read_text(owner, f"the owner of promise {pid}"),
             tags=read_tags(tags_, f"the tags of promise {pid}"),
+            ref=refs.get(pid),
+            events=tuple(events.get(pid, ())),
         )
         for pid, name, text_, made, due, size, value, owner, tags_ in rows
     ]
-    if not promises:
-        return []
-    wanted = [p.id for p in promises] if len(promises) <= _BY_ID_MAX else None
-    events = _load_events(conn, wanted)
-    refs = _load_promise_refs(conn, wanted)
-    return [p._replace(ref=refs.get(p.id), events=tuple(events.get(p.id, ()))) for p in promises]
 
 
 # A tag that every JSON writer stores as itself between quotes (no escape it could choose
