@@ -185,36 +185,26 @@ def list_(
     text: Annotated[
         str | None,
         typer.Option(
-            "--text",
-            metavar="WORDS",
-            help="Only promises whose text holds every one of these words (any case).",
+            "--text", metavar="WORDS", help="Only promises whose text has every word (any case)."
         ),
     ] = None,
     due_after: Annotated[
         str | None,
         typer.Option(
-            "--due-after",
-            metavar="WHEN",
-            help="Only promises due at or after then (a bare day: from its start).",
+            "--due-after", metavar="WHEN", help="Due then or later (a bare day: from its start)."
         ),
     ] = None,
     due_before: Annotated[
         str | None,
         typer.Option(
-            "--due-before",
-            metavar="WHEN",
-            help="Only promises due at or before then (a bare day: up to its end).",
+            "--due-before", metavar="WHEN", help="Due then or earlier (a bare day: to its end)."
         ),
     ] = None,
     sort: Annotated[
-        ListOrder,
-        typer.Option(
-            "--sort", case_sensitive=False, help="Order by this, then by id (due: none last)."
-        ),
+        ListOrder, typer.Option("--sort", case_sensitive=False, help="Order by this, then by id.")
     ] = ListOrder.ID,
     limit: Annotated[
-        int | None,
-        typer.Option("--limit", metavar="N", help="Only the first N promises.", show_default=False),
+        int | None, typer.Option("--limit", metavar="N", help="Only the first N promises.")
     ] = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.TABLE,
@@ -222,9 +212,9 @@ def list_(
 ) -> None:
     """List promises: by default the open and overdue ones.
 
-    Filters combine: a promise is listed when it passes every one. The due date is
-    the current one (after renegotiations); --due-after and --due-before leave out
-    promises without one.
+    Every filter given must hold. The due date is the current one (after
+    renegotiations); --due-after and --due-before leave out promises without one,
+    and --sort due lists them last.
 
     \b
     Examples:

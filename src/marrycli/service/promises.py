@@ -1,4 +1,4 @@
-"""Use cases of promises: add (weighed by the guard first), list and show.
+"""Use cases of promises: add (weighed by the guard first), list (and find) and show.
 
 Input is validated here *before* the ledger is opened, so bad input never creates or
 touches a ledger. Storage is imported inside the functions that need it: importing this
@@ -151,8 +151,17 @@ def show_promise(ledger: Ledger, promise: PromiseId) -> Promise:
         return load_promise(conn, promise_id)
 
 
-# How `promise list --sort` orders (SPEC §10); ties, and the default, by id.
-ORDERS = ("id", "due", "customer", "made")
+_FAR = datetime.max.replace(tzinfo=UTC)  # sorts promises without a due date last
+
+# How `promise list --sort` orders (SPEC §10), each a key of (promise, its due date now);
+# ties, and the default, by id.
+_SORT_KEYS: dict[str, Callable[[tuple[Promise, datetime | None]], tuple[object, ...]]] = {
+    "id": lambda found: (found[0].id,),
+    "due": lambda found: (found[1] or _FAR, found[0].id),
+    "customer": lambda found: (customer_key(found[0].customer), found[0].id),
+    "made": lambda found: (found[0].made, found[0].id),
+}
+ORDERS = tuple(_SORT_KEYS)
 
 
 def list_promises(
@@ -185,7 +194,7 @@ def list_promises(
             f"--due-after {format_local(due_after)} is later than "
             f"--due-before {format_local(due_before)}; no promise can be due in between"
         )
-    folded = [fold_text(word) for word in words]
+    folded = [_fold_text(word) for word in words]
     bounded = due_after is not None or due_before is not None
     wanted = set(statuses) if statuses is not None else None
     with ledger.read() as conn:
@@ -198,7 +207,7 @@ def list_promises(
             made_until=to_micros(as_of),
             tags=tags,
             due_ever_within=((_micros(due_after), _micros(due_before)) if bounded else None),
-            text_matches=(lambda text: _holds(fold_text(text), folded)) if folded else None,
+            text_matches=(lambda text: _holds(_fold_text(text), folded)) if folded else None,
         )
     owner_key = customer_key(owner) if owner is not None else None
     found = []
@@ -214,7 +223,7 @@ def list_promises(
     return [p for p, _ in found[:limit]]
 
 
-def fold_text(text: str) -> str:
+def _fold_text(text: str) -> str:
     """`text` for a case-insensitive search: NFC, Unicode casefolded, NFC again (`Straße` and
     `STRASSE` alike, and a decomposed `Ä` as a composed one)."""
     return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
@@ -231,13 +240,3 @@ def _micros(moment: datetime | None) -> int | None:
 def _due_within(due: datetime | None, after: datetime | None, before: datetime | None) -> bool:
     """Whether a due date lies within [after, before]; no due date never does."""
     return due is not None and (after is None or due >= after) and (before is None or due <= before)
-
-
-_FAR = datetime.max.replace(tzinfo=UTC)  # sorts promises without a due date last
-
-_SORT_KEYS: dict[str, Callable[[tuple[Promise, datetime | None]], tuple[object, ...]]] = {
-    "id": lambda found: (found[0].id,),
-    "due": lambda found: (found[1] or _FAR, found[0].id),
-    "customer": lambda found: (customer_key(found[0].customer), found[0].id),
-    "made": lambda found: (found[0].made, found[0].id),
-}
