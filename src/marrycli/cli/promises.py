@@ -51,6 +51,13 @@ class StatusFilter(StrEnum):
     ALL = "all"
 
 
+class ListOrder(StrEnum):
+    ID = "id"
+    DUE = "due"
+    CUSTOMER = "customer"
+    MADE = "made"
+
+
 def _finish(recorded: Recorded, fmt: Format) -> None:
     """A write's notice and warning on stderr, then the promise as it stands now."""
     from marrycli.render.views import PromiseWritten
@@ -177,16 +184,45 @@ def list_(
             help="Only promises with this tag; repeat for promises with all of them.",
         ),
     ] = None,
+    text: Annotated[
+        str | None,
+        typer.Option(
+            "--text", metavar="WORDS", help="Only promises whose text has every word (any case)."
+        ),
+    ] = None,
+    due_after: Annotated[
+        str | None,
+        typer.Option(
+            "--due-after", metavar="WHEN", help="Due then or later (a bare day: from its start)."
+        ),
+    ] = None,
+    due_before: Annotated[
+        str | None,
+        typer.Option(
+            "--due-before", metavar="WHEN", help="Due then or earlier (a bare day: to its end)."
+        ),
+    ] = None,
+    sort: Annotated[
+        ListOrder, typer.Option("--sort", case_sensitive=False, help="Order by this, then by id.")
+    ] = ListOrder.ID,
+    limit: Annotated[
+        int | None, typer.Option("--limit", metavar="N", help="Only the first N promises.")
+    ] = None,
     as_of: AsOfOption = None,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
     """List promises: by default the open and overdue ones.
 
+    Every filter given must hold. The due date is the current one (after
+    renegotiations); --due-after and --due-before leave out promises without one,
+    and --sort due lists them last.
+
     \b
     Examples:
       marry promise list
       marry promise list --customer acme --status all --json
+      marry promise list --text "sso login" --tag q4 --due-before fri --sort due
     """
     from marrycli.render.views import PromiseList
     from marrycli.service.promises import list_promises
@@ -194,6 +230,8 @@ def list_(
     fmt = output_format(ctx, PromiseList, fmt, json_)
     clock = now()
     moment = as_of_moment(as_of, clock)
+    after = parse_when("--due-after", due_after, end_of_day=False, at=clock)
+    before = parse_when("--due-before", due_before, end_of_day=True, at=clock)
     if status is None:
         statuses: list[Status] | None = [Status.OPEN, Status.OVERDUE]
     elif status is StatusFilter.ALL:
@@ -206,6 +244,11 @@ def list_(
         statuses=statuses,
         owner=rules.validate_name("--owner", owner) if owner is not None else None,
         tags=[rules.validate_text("--tag", t, rules.TAG_MAX) for t in tag or []],
+        words=rules.validate_text("--text", text).split() if text is not None else (),
+        due_after=after.instant if after is not None else None,
+        due_before=before.instant if before is not None else None,
+        order=sort.value,
+        limit=limit,
         as_of=moment,
     )
     emit(PromiseList(promises=found, as_of=moment), fmt)

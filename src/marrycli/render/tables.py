@@ -48,21 +48,23 @@ _STATUS_STYLE = {
 def promises_table(
     promises: Sequence[Promise], as_of: datetime, console: Console, customer: bool = True
 ) -> Table:
-    """People's view of promises: id, customer, text, due, size/value, owner, status."""
+    """People's view of promises: id, customer, text, due, size/value, owner, status, and
+    their tags when any of them has some."""
     from rich.text import Text
 
+    tags = any(promise.tags for promise in promises)
+    # Narrow terminals drop the least telling columns first: owner, value, size, tags, due.
     columns = [
         Column("ID", justify="right"),
         Column("Customer", "name"),
         Column("Promise", "text", min_width=16),  # 16: Due stays at 80 columns
-        Column("Due", drop=4),
+        Column("Due", drop=5),
         Column("Size", drop=3),
         Column("Value", drop=2),
         Column("Owner", "name", drop=1),
+        Column("Tags", "text", drop=4, min_width=10),
         Column("Status"),
     ]
-    if not customer:
-        del columns[1]
     rows = []
     for promise in promises:
         state = promise.state(as_of)
@@ -74,11 +76,16 @@ def promises_table(
             promise.size.value,
             promise.value.value,
             Text(visible(promise.owner)),
+            Text(visible(", ".join(promise.tags))),
             Text(state.status.value.replace("_", " "), style=_STATUS_STYLE[state.status]),
         ]
-        if not customer:
-            del cells[1]
         rows.append(cells)
+    # Columns taken out, from the right so the indexes hold.
+    unwanted = [i for i, wanted in ((7, tags), (1, customer)) if not wanted]
+    for i in unwanted:
+        del columns[i]
+        for cells in rows:
+            del cells[i]
     return fit_table(console, columns, rows)
 
 

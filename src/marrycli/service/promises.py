@@ -1,4 +1,4 @@
-"""Use cases of promises: add (weighed by the guard first), list and show.
+"""Use cases of promises: add (weighed by the guard first), list (and find) and show.
 
 Input is validated here *before* the ledger is opened, so bad input never creates or
 touches a ledger. Storage is imported inside the functions that need it: importing this
@@ -7,8 +7,9 @@ module stays cheap.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+import unicodedata
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from marrycli.dates import When, format_local, to_micros
@@ -150,6 +151,19 @@ def show_promise(ledger: Ledger, promise: PromiseId) -> Promise:
         return load_promise(conn, promise_id)
 
 
+_FAR = datetime.max.replace(tzinfo=UTC)  # sorts promises without a due date last
+
+# How `promise list --sort` orders (SPEC §10), each a key of (promise, its due date now);
+# ties, and the default, by id.
+_SORT_KEYS: dict[str, Callable[[tuple[Promise, datetime | None]], tuple[object, ...]]] = {
+    "id": lambda found: (found[0].id,),
+    "due": lambda found: (found[1] or _FAR, found[0].id),
+    "customer": lambda found: (customer_key(found[0].customer), found[0].id),
+    "made": lambda found: (found[0].made, found[0].id),
+}
+ORDERS = tuple(_SORT_KEYS)
+
+
 def list_promises(
     ledger: Ledger,
     *,
@@ -157,23 +171,72 @@ def list_promises(
     statuses: Iterable[Status] | None,
     owner: str | None,
     tags: Sequence[str] = (),
+    words: Sequence[str] = (),
+    due_after: datetime | None = None,
+    due_before: datetime | None = None,
+    order: str = "id",
+    limit: int | None = None,
     as_of: datetime,
 ) -> list[Promise]:
-    """Promises made by `as_of` whose status then is one of `statuses` (None: all) and
-    that carry every tag of `tags` (SPEC §10: a repeated --tag means all of them)."""
+    """Promises made by `as_of` whose status then is one of `statuses` (None: all), that
+    carry every tag of `tags` (SPEC §10: a repeated --tag means all of them), whose text
+    holds every one of `words` (casefolded), and whose due date at `as_of` lies within
+    [due_after, due_before] (either given: a promise without one is left out); sorted by
+    `order`, then id; the first `limit` of them."""
     from marrycli.storage import repo
 
+    if order not in ORDERS:
+        raise BadInput(f"cannot sort by {order!r}; sort by one of {', '.join(ORDERS)}")
+    if limit is not None and limit < 1:
+        raise BadInput(f"--limit {limit} shows nothing; give a number of 1 or more")
+    if due_after is not None and due_before is not None and due_after > due_before:
+        raise BadInput(
+            f"--due-after {format_local(due_after)} is later than "
+            f"--due-before {format_local(due_before)}; no promise can be due in between"
+        )
+    folded = [_fold_text(word) for word in words]
+    bounded = due_after is not None or due_before is not None
     wanted = set(statuses) if statuses is not None else None
     with ledger.read() as conn:
         customer_id = find_customer_entry(conn, customer).id if customer is not None else None
         if conn is None:
             return []
-        promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
+        promises = repo.load_promises(
+            conn,
+            customer_id=customer_id,
+            made_until=to_micros(as_of),
+            tags=tags,
+            due_ever_within=((_micros(due_after), _micros(due_before)) if bounded else None),
+            text_matches=(lambda text: _holds(_fold_text(text), folded)) if folded else None,
+        )
     owner_key = customer_key(owner) if owner is not None else None
-    return [
-        p
-        for p in promises
-        if (wanted is None or p.state(as_of).status in wanted)
-        and (owner_key is None or customer_key(p.owner) == owner_key)
-        and all(tag in p.tags for tag in tags)
-    ]
+    found = []
+    for p in promises:
+        state = p.state(as_of)
+        if (
+            (wanted is None or state.status in wanted)
+            and (owner_key is None or customer_key(p.owner) == owner_key)
+            and (not bounded or _due_within(state.due, due_after, due_before))
+        ):
+            found.append((p, state.due))
+    found.sort(key=_SORT_KEYS[order])
+    return [p for p, _ in found[:limit]]
+
+
+def _fold_text(text: str) -> str:
+    """`text` for a case-insensitive search: NFC, Unicode casefolded, NFC again (`Straße` and
+    `STRASSE` alike, and a decomposed `Ä` as a composed one)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", text).casefold())
+
+
+def _holds(folded_text: str, folded_words: Sequence[str]) -> bool:
+    return all(word in folded_text for word in folded_words)
+
+
+def _micros(moment: datetime | None) -> int | None:
+    return to_micros(moment) if moment is not None else None
+
+
+def _due_within(due: datetime | None, after: datetime | None, before: datetime | None) -> bool:
+    """Whether a due date lies within [after, before]; no due date never does."""
+    return due is not None and (after is None or due >= after) and (before is None or due <= before)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select
 
-from marrycli.domain import Event, Promise
+from marrycli.domain import Event, EventKind, Promise
 from marrycli.storage.repo.rows import (
     KINDS,
     SIZES,
@@ -39,9 +41,15 @@ def load_promises(
     customer_id: int | None = None,
     made_until: int | None = None,
     owner: str | None = None,
+    *,
+    tags: Sequence[str] = (),
+    due_ever_within: tuple[int | None, int | None] | None = None,
+    text_matches: Callable[[str], bool] | None = None,
 ) -> list[Promise]:
-    """Promises with their events and refs, in id order; filtered by ids, customer, made or
-    owner (case-insensitively; callers match owners by key)."""
+    """Promises with their events and refs, in id order; filtered by ids, customer, made,
+    owner (case-insensitively; callers match owners by key), tags (every one, exactly), a
+    due date that ever lay within [low, high] (first or by any renegotiation, voided too:
+    callers check the current one), and their text (`text_matches`, before events load)."""
     entry = customer_table.alias("entry")
     root = customer_table.alias("root")
     root_id = func.coalesce(entry.c.merged_into, entry.c.id)
@@ -81,9 +89,23 @@ def load_promises(
     if owner is not None:
         # The database's own lower() on both sides: the same folding, whatever it covers.
         conditions.append(func.lower(promise_table.c.owner) == func.lower(owner))
+    conditions.extend(_tag_prefilter(tag) for tag in tags if _PLAIN_TAG.fullmatch(tag))
+    if due_ever_within is not None:
+        conditions.append(_due_ever_within(*due_ever_within))
     if conditions:
         query = query.where(and_(*conditions))
     rows = conn.execute(query).all()
+    if tags or text_matches is not None:
+        # Before the rows become promises: most of a search's rows are read this far only.
+        rows = [
+            row
+            for row in rows
+            if all(tag in read_tags(row.tags, f"the tags of promise {row.id}") for tag in tags)
+            and (
+                text_matches is None
+                or text_matches(read_text(row.text, f"the text of promise {row.id}"))
+            )
+        ]
     if not rows:
         return []
     wanted = [row.id for row in rows] if len(rows) <= _BY_ID_MAX else None
@@ -100,12 +122,44 @@ def load_promises(
             size=read_member(SIZES, size, f"the size of promise {pid}"),
             value=read_member(VALUES, value, f"the value of promise {pid}"),
             owner=read_text(owner, f"the owner of promise {pid}"),
-            tags=read_tags(tags, f"the tags of promise {pid}"),
+            tags=read_tags(tags_, f"the tags of promise {pid}"),
             ref=refs.get(pid),
             events=tuple(events.get(pid, ())),
         )
-        for pid, name, text_, made, due, size, value, owner, tags in rows
+        for pid, name, text_, made, due, size, value, owner, tags_ in rows
     ]
+
+
+# A tag that every JSON writer stores as itself between quotes (no escape it could choose
+# differently): only for those is a LIKE on the stored JSON array a safe prefilter. It never
+# drops a match (SQLite's LIKE ignores ASCII case, PostgreSQL's does not: either way a
+# superset); the exact test is in Python.
+_PLAIN_TAG = re.compile(r"[ !#-\[\]-~]+", re.ASCII)
+
+
+def _tag_prefilter(tag: str) -> ColumnElement[bool]:
+    quoted = json.dumps(tag)
+    pattern = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return promise_table.c.tags.like(f"%{pattern}%", escape="\\")
+
+
+def _due_ever_within(low: int | None, high: int | None) -> ColumnElement[bool]:
+    """The first due date, or that of any renegotiation, in [low, high] (None: unbounded)."""
+
+    def within(column: ColumnElement[int | None]) -> ColumnElement[bool]:
+        bounds: list[ColumnElement[bool]] = [column.is_not(None)]
+        if low is not None:
+            bounds.append(column >= low)
+        if high is not None:
+            bounds.append(column <= high)
+        return and_(*bounds)
+
+    renegotiated = exists().where(
+        event_table.c.promise_id == promise_table.c.id,
+        event_table.c.kind == EventKind.RENEGOTIATED.value,
+        within(event_table.c.due),
+    )
+    return or_(within(promise_table.c.due), renegotiated)
 
 
 def _customer_name(name: object, promise_id: int) -> str:
