@@ -237,6 +237,7 @@ class Recorded(NamedTuple):
     promise: Promise
     notice: str | None = None
     warning: str | None = None  # the guard's, for a risky promise
+    new_customer: str | None = None  # a new customer that looks like a typo, in words
 
 
 class CustomerSummary(NamedTuple):

@@ -48,11 +48,14 @@ def add_promise(
     now: datetime,
     guard: bool = True,
     strict: bool = False,
+    ask_new_customer: bool = True,
 ) -> Recorded:
     """Record a promise (or, for a ref already stored with the same customer and text, nothing).
 
     Unless `guard` is off, the promise is first weighed (`discipline.assess_promise`): a
     risky one is recorded with a warning, or with `strict` refused (GateFailed, exit 1).
+    Unless `ask_new_customer` is off, a new customer whose name looks like a typo of a
+    known one is said (Recorded.new_customer), or with `strict` refused.
     """
     made_at = made.instant if made is not None else now
     not_in_future("--made", made_at, now)
@@ -71,6 +74,12 @@ def add_promise(
             stored = repo.find_ref(conn, ref)
             if stored is not None:
                 return _replay_add(conn, stored, ref, key, text)
+        typo = _looks_like_a_typo(conn, key, customer) if ask_new_customer else None
+        if typo is not None and strict:
+            raise GateFailed(
+                f"refused (--strict): {typo} To record it as a new customer, "
+                "add --new-customer."
+            )
         warning = None
         if guard:
             assessment = _assess(conn, customer, key, owner, size, value, made_at, due, now)
@@ -94,9 +103,25 @@ def add_promise(
             recorded=to_micros(now),
         )
         take_ref(conn, ref, promise_id, None)
-        return Recorded(promise=load_promise(conn, promise_id), warning=warning)
+        return Recorded(
+            promise=load_promise(conn, promise_id), warning=warning, new_customer=typo
+        )
 
     return write_transaction(ledger, add, ref=ref)
+
+
+def _looks_like_a_typo(conn: Connection, key: str, customer: str) -> str | None:
+    """For a customer the directory does not know: the sentence naming the known customer
+    its name looks like a typo of (SPEC §6), if there is one."""
+    from marrycli.model.typos import closest
+    from marrycli.storage import repo
+
+    if repo.find_customer(conn, key) is not None:
+        return None
+    known = closest(key, repo.directory_keys(conn))
+    if known is None:
+        return None
+    return f"new customer {customer!r}; did you mean {known!r}?"
 
 
 def _assess(

@@ -86,6 +86,20 @@ def list_customers(conn: Connection) -> list[ListedCustomer]:
     ]
 
 
+def directory_keys(conn: Connection) -> list[tuple[str, str]]:
+    """Every key of the directory (customers' and their other names') with the display name
+    of the customer it leads to, in entry order."""
+    entry = customer_table.alias("entry")
+    root = customer_table.alias("root")
+    rows = conn.execute(
+        select(entry.c.key, root.c.name)
+        .select_from(entry)
+        .join(root, root.c.id == func.coalesce(entry.c.merged_into, entry.c.id))
+        .order_by(entry.c.id)
+    )
+    return [(key, name) for key, name in rows]
+
+
 def customer_names(conn: Connection) -> dict[int, str]:
     """The display name of every customer (not of aliases), by id."""
     rows = conn.execute(
