@@ -34,6 +34,7 @@ from marrycli.render.views import (
     PromiseList,
     PromiseWritten,
     Report,
+    TagsReport,
     WhatIfView,
 )
 
@@ -50,6 +51,7 @@ FORMATS: dict[type, set[Format]] = {
     Report: {TABLE, JSON, CSV, HTML},
     CustomerReportView: {TABLE, JSON, HTML},
     OwnersReport: {TABLE, JSON, CSV, HTML},
+    TagsReport: {TABLE, JSON, CSV, HTML},
     CheckResult: {TABLE, JSON},
     WhatIfView: {TABLE, JSON},
     Agenda: {TABLE, JSON, CSV, HTML},
@@ -90,6 +92,7 @@ SHOWS = [
     Shows("marry report", Report, ("report",)),
     Shows("marry report --customer", CustomerReportView, ("report", "--customer", "acme")),
     Shows("marry report --by owner", OwnersReport, ("report", "--by", "owner")),
+    Shows("marry report --by tag", TagsReport, ("report", "--by", "tag")),
     Shows("marry check", CheckResult, ("check", "--min-stage", "estranged")),
     Shows("marry whatif", WhatIfView, ("whatif", "{open}", "--break")),
     Shows("marry agenda", Agenda, ("agenda",)),
@@ -175,7 +178,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
     """A small ledger: an open promise due in 3 days, a kept one, a broken one."""
     path = tmp_path_factory.mktemp("formats") / "ledger.db"
     marry = Marry(db=str(path), backend="sqlite", path=path, env={"MARRY_USER": "tester"})
-    open_ = marry.add("Ship SSO", "acme", "--due", "+3d", "--size", "large")
+    open_ = marry.add("Ship SSO", "acme", "--due", "+3d", "--size", "large", "--tag", "sso")
     kept = marry.add("Fix login", "acme", "--due", "+5d")
     broken = marry.add("Write docs", "globex", "--due", "+2d")
     marry.ok("keep", str(kept))

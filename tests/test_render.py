@@ -33,6 +33,7 @@ from marrycli.domain import (
     Size,
     Stage,
     Status,
+    TagReport,
     TimelinePoint,
     Timing,
     Value,
@@ -51,6 +52,7 @@ from marrycli.render.views import (
     PromiseList,
     PromiseWritten,
     Report,
+    TagsReport,
     WhatIfView,
 )
 
@@ -89,6 +91,18 @@ DB_INFO = (
 WHAT_IF = ("before", "after")
 # README (Owners): {"as_of", "owners": [OWNER...]}.
 OWNERS = ("as_of", "owners")
+# SPEC §8: `report --by tag` is {"as_of", "tags": [TAG...]}.
+TAGS = ("as_of", "tags")
+TAG = (
+    "tag",
+    "customers",
+    "promises",
+    "valued_share",
+    "keep_rate",
+    "keep_rate_low",
+    "open",
+    "overdue",
+)
 OWNER = (
     "owner", "customers", "promises", "open", "overdue", "kept", "kept_late", "broken",
     "cancelled", "renegotiated", "on_time_rate", "on_time_low", "streak", "longest_streak",
@@ -159,6 +173,10 @@ OWNER_REPORT = OwnerReport(
     owner="dana", customers=1, promises=1, open=1, overdue=0, kept=0, kept_late=0, broken=0,
     cancelled=0, renegotiated=0, on_time_rate=None, on_time_low=None, streak=0,
     longest_streak=0,
+)  # fmt: skip
+TAG_REPORT = TagReport(
+    tag="sso", customers=1, promises=2, valued_share=0.5, keep_rate=1.0, keep_rate_low=0.2,
+    open=1, overdue=0,
 )  # fmt: skip
 TIMING_NOW = Timing(cost_now=0.4, cost_later=0.55, trust_acting_now=0.5, trust_acting_later=0.45)
 AGENDA_ITEM_OPEN = AgendaItem(
@@ -288,6 +306,7 @@ VIEWS: list[Any] = [
     Report([ReportLine(1, _report(), trend=-0.2)], NOW),
     CustomerReportView(DETAIL, NOW),
     OwnersReport([OWNER_REPORT], NOW),
+    TagsReport([TAG_REPORT], NOW),
     CheckResult(FINDINGS),
     WhatIfView(WHAT_IF_RESULT),
     Agenda([AGENDA_ITEM_OPEN], NOW, _day(27)),
@@ -302,6 +321,7 @@ JSON_KEYS = {
     Report: REPORT,
     CustomerReportView: CUSTOMER_DETAIL,
     OwnersReport: OWNERS,
+    TagsReport: TAGS,
     CheckResult: CHECK,
     WhatIfView: WHAT_IF,
     Agenda: AGENDA,
@@ -312,6 +332,7 @@ CSV_HEADER = {
     CustomerList: CUSTOMER_LIST_ITEM,
     Report: CUSTOMER,
     OwnersReport: OWNER,
+    TagsReport: TAG,
     Agenda: AGENDA_CSV,
 }
 EMITS = [(view, fmt) for view in VIEWS for fmt in render.formats_of(type(view))]
@@ -354,6 +375,7 @@ def test_emit_writes_the_view_to_stdout(
         (CustomerList([]), "no customers yet"),
         (Report([], NOW), "no customers yet"),
         (OwnersReport([], NOW), "no promises yet"),
+        (TagsReport([], NOW), "no tagged promises yet"),
         (Agenda([], NOW, _day(27)), "nothing is overdue or due soon"),
     ],
 )

@@ -30,3 +30,5 @@ def test_closest_names_the_most_alike_customer_by_its_display_name() -> None:
     assert closest("nortwind", known) == "Northwind"
     assert closest("globex", known) is None
     assert closest("northwind", known) is None  # itself: not a new customer
+    # Two prefixes: the most alike wins.
+    assert closest("acmee2", [("acme", "Acme"), ("acmee", "Acmee")]) == "Acmee"

@@ -238,6 +238,7 @@ class Recorded(NamedTuple):
     notice: str | None = None
     warning: str | None = None  # the guard's, for a risky promise
     new_customer: str | None = None  # a new customer that looks like a typo, in words
+    note: str | None = None  # the guard's note (a promise the customer does not value)
 
 
 class CustomerSummary(NamedTuple):
@@ -352,6 +353,7 @@ class Assessment(NamedTuple):
     # and an owner who is not over-committed.
     refuse: bool
     warning: str | None  # None for a safe promise
+    note: str | None = None  # what to know that is never a refusal (a value of none)
 
 
 class Timing(NamedTuple):
@@ -399,6 +401,19 @@ class OwnerReport(NamedTuple):
     on_time_low: float | None  # its Wilson lower bound at 95%
     streak: int  # on-time keeps since the last failure, as SPEC §5's streak
     longest_streak: int
+
+
+class TagReport(NamedTuple):
+    """One tag's promises across customers (`report --by tag`, SPEC §8)."""
+
+    tag: str
+    customers: int  # customers with a promise carrying the tag that counts
+    promises: int  # made by as_of and not cancelled
+    valued_share: float | None  # the share of those with value low or high (v >= VALUED)
+    keep_rate: float | None  # SPEC §5's, over the tag's promises
+    keep_rate_low: float | None
+    open: int
+    overdue: int
 
 
 @dataclass

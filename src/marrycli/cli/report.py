@@ -27,6 +27,7 @@ from marrycli.render.output import notice
 class By(StrEnum):
     CUSTOMER = "customer"
     OWNER = "owner"
+    TAG = "tag"
 
 
 def report(
@@ -43,7 +44,11 @@ def report(
     as_of: AsOfOption = None,
     by: Annotated[
         By,
-        typer.Option("--by", case_sensitive=False, help="customer, or owner: each owner's record."),
+        typer.Option(
+            "--by",
+            case_sensitive=False,
+            help="customer; owner: each owner's record; tag: each tag across customers.",
+        ),
     ] = By.CUSTOMER,
     fmt: PageFormatOption = Format.TABLE,
     json_: JsonOption = False,
@@ -60,16 +65,18 @@ def report(
       marry report --customer acme
       marry report --as-of 2026-06-30 --format csv > q2.csv
       marry report --by owner
+      marry report --by tag --format csv
       marry report --format html --output report.html
     """
-    from marrycli.render.views import CustomerReportView, OwnersReport, Report
-    from marrycli.service.reports import owner_reports, report_customer
+    from marrycli.render.views import CustomerReportView, OwnersReport, Report, TagsReport
+    from marrycli.service.reports import owner_reports, report_customer, tag_reports
     from marrycli.service.reports import report as report_
 
-    if by is By.OWNER and customer is not None:
-        output_format(ctx, OwnersReport, fmt, json_)
-        raise BadInput("--by owner reports every owner; leave out --customer")
-    view = OwnersReport if by is By.OWNER else Report if customer is None else CustomerReportView
+    by_view = {By.OWNER: OwnersReport, By.TAG: TagsReport}
+    if by in by_view and customer is not None:
+        output_format(ctx, by_view[by], fmt, json_)
+        raise BadInput(f"--by {by.value} reports every {by.value}; leave out --customer")
+    view = by_view.get(by) or (Report if customer is None else CustomerReportView)
     fmt = output_format(ctx, view, fmt, json_)
     if output is not None:
         check_output_path("--output", output, ledger_files(ctx))
@@ -78,6 +85,8 @@ def report(
     shown: object
     if by is By.OWNER:
         shown = OwnersReport(owners=owner_reports(ledger(ctx), as_of=moment), as_of=moment)
+    elif by is By.TAG:
+        shown = TagsReport(tags=tag_reports(ledger(ctx), as_of=moment), as_of=moment)
     elif customer is not None:
         name = rules.validate_name("--customer", customer)
         detail = report_customer(ledger(ctx), name, as_of=moment)

@@ -140,6 +140,15 @@ def assess_promise(
         risky=risky,
         refuse=risky,
         warning=warning,
+        note=_value_note(customer) if value is Value.NONE else None,
+    )
+
+
+def _value_note(customer: str) -> str:
+    """SPEC §8: a promise the customer does not value, said plainly (never a refusal)."""
+    return (
+        f"{customer} does not value this promise (value none): keeping it builds no trust; "
+        "breaking it costs as much as breaking any other"
     )
 
 

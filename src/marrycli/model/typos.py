@@ -11,16 +11,16 @@ PREFIX = 4  # one key a prefix of the other, of at least this many characters
 
 
 def looks_alike(new: str, known: str) -> float:
-    """How alike two customer keys look: 1.0 for a prefix of at least PREFIX characters,
-    else SequenceMatcher's ratio when it is at least SIMILAR, else 0.0."""
+    """How alike two customer keys look: SequenceMatcher's ratio when they look alike (a
+    ratio of at least SIMILAR, or one a prefix of the other of at least PREFIX characters),
+    else 0.0."""
     shorter, longer = sorted((new, known), key=len)
-    if len(shorter) >= PREFIX and longer.startswith(shorter):
-        return 1.0
+    prefix = len(shorter) >= PREFIX and longer.startswith(shorter)
     matcher = SequenceMatcher(None, new, known, autojunk=False)
-    if matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR:
+    if not prefix and (matcher.real_quick_ratio() < SIMILAR or matcher.quick_ratio() < SIMILAR):
         return 0.0  # the cheap upper bounds first: most names are nothing alike
     ratio = matcher.ratio()
-    return ratio if ratio >= SIMILAR else 0.0
+    return ratio if prefix or ratio >= SIMILAR else 0.0
 
 
 def closest(new: str, known: Iterable[tuple[str, str]]) -> str | None:

@@ -28,6 +28,7 @@ from marrycli.render.views import (
     PromiseList,
     PromiseWritten,
     Report,
+    TagsReport,
     WhatIfView,
 )
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
         Finding,
         LedgerInfo,
         OwnerReport,
+        TagReport,
         Timing,
     )
 
@@ -274,6 +276,17 @@ def owners_csv(reports: Sequence[OwnerReport]) -> str:
     return to_csv(OWNER_FIELDS, (owner_dict(r) for r in reports))
 
 
+TAG_FIELDS = (
+    "tag", "customers", "promises", "valued_share", "keep_rate", "keep_rate_low", "open",
+    "overdue",
+)  # fmt: skip
+
+
+def tag_dict(report: TagReport) -> dict[str, Any]:
+    """One tag of `report --by tag`."""
+    return {name: getattr(report, name) for name in TAG_FIELDS}
+
+
 # -- the views in JSON and CSV (`render.emit`) ---------------------------------------------
 
 
@@ -360,3 +373,13 @@ def _agenda_json(view: Agenda) -> str:
 @renders(Agenda, Format.CSV)
 def _agenda_csv(view: Agenda) -> str:
     return agenda_csv(view.items)
+
+
+@renders(TagsReport, Format.JSON)
+def _tags_json(view: TagsReport) -> str:
+    return to_json({"as_of": format_utc(view.as_of), "tags": [tag_dict(r) for r in view.tags]})
+
+
+@renders(TagsReport, Format.CSV)
+def _tags_csv(view: TagsReport) -> str:
+    return to_csv(TAG_FIELDS, (tag_dict(r) for r in view.tags))

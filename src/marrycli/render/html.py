@@ -21,7 +21,7 @@ from marrycli.domain import Contribution, CustomerDetail, Status
 from marrycli.render import Format, renders
 from marrycli.render.charts import EVENT_WORDS, sparkline, trust_chart
 from marrycli.render.safety import visible
-from marrycli.render.views import Agenda, CustomerReportView, OwnersReport, Report
+from marrycli.render.views import Agenda, CustomerReportView, OwnersReport, Report, TagsReport
 from marrycli.render.words import budget_sentence, next_stage_sentence
 
 if TYPE_CHECKING:
@@ -148,6 +148,11 @@ def _customer(view: CustomerReportView) -> Iterator[str]:
 @renders(OwnersReport, Format.HTML)
 def _owners(view: OwnersReport) -> Iterator[str]:
     return _page("owners.html.j2", owners=view.owners, **_common(view.as_of, "Owners"))
+
+
+@renders(TagsReport, Format.HTML)
+def _tags(view: TagsReport) -> Iterator[str]:
+    return _page("tags.html.j2", tags=view.tags, **_common(view.as_of, "Tags"))
 
 
 @renders(Agenda, Format.HTML)

@@ -29,6 +29,7 @@ from marrycli.render.views import (
     CustomerReportView,
     OwnersReport,
     Report,
+    TagsReport,
     WhatIfView,
 )
 from marrycli.render.words import budget_sentence, finding_line, next_stage_sentence
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from marrycli.domain import AgendaItem, CustomerDetail, OwnerReport, ReportLine
+    from marrycli.domain import AgendaItem, CustomerDetail, OwnerReport, ReportLine, TagReport
 
 
 _STAGE_STYLE = {
@@ -323,6 +324,36 @@ def owners_table(reports: Sequence[OwnerReport], console: Console) -> Table:
     return fit_table(console, columns, rows)
 
 
+def tags_table(reports: Sequence[TagReport], console: Console) -> Table:
+    """`marry report --by tag` for people."""
+    from rich.text import Text
+
+    columns = [
+        Column("Tag", "name"),
+        Column("Customers", justify="right", drop=2),
+        Column("Promises", justify="right"),
+        Column("Valued", justify="right", drop=1),
+        Column("Keep rate"),
+        Column("Open", justify="right", drop=3),
+        Column("Overdue", justify="right"),
+    ]
+    rows: list[list[str | Text]] = []
+    for r in reports:
+        keep = _percent(r.keep_rate)
+        if r.keep_rate_low is not None:
+            keep += f" ≥{_percent(r.keep_rate_low)}"
+        rows.append([
+            Text(visible(r.tag)),
+            str(r.customers),
+            str(r.promises),
+            _percent(r.valued_share),
+            keep,
+            str(r.open),
+            Text(str(r.overdue), style="bold red" if r.overdue else ""),
+        ])  # fmt: skip
+    return fit_table(console, columns, rows)
+
+
 # -- the views as tables (`render.emit`) ---------------------------------------------------
 
 
@@ -345,6 +376,13 @@ def _owners(view: OwnersReport) -> Rendered:
     if not view.owners:
         return Notice("no promises yet")
     return [owners_table(view.owners, console())]
+
+
+@renders(TagsReport, Format.TABLE)
+def _tags(view: TagsReport) -> Rendered:
+    if not view.tags:
+        return Notice("no tagged promises yet; `marry promise add ... --tag T` tags one")
+    return [tags_table(view.tags, console())]
 
 
 @renders(CheckResult, Format.TABLE)

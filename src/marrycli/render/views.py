@@ -22,6 +22,7 @@ from marrycli.domain import (
     OwnerReport,
     Promise,
     ReportLine,
+    TagReport,
     WhatIf,
 )
 
@@ -98,6 +99,15 @@ class OwnersReport:
 
     WHAT: ClassVar[str] = "`marry report --by owner`"
     owners: Sequence[OwnerReport]
+    as_of: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TagsReport:
+    """`marry report --by tag`."""
+
+    WHAT: ClassVar[str] = "`marry report --by tag`"
+    tags: Sequence[TagReport]
     as_of: datetime
 
 

@@ -77,10 +77,9 @@ def add_promise(
         typo = _looks_like_a_typo(conn, key, customer) if ask_new_customer else None
         if typo is not None and strict:
             raise GateFailed(
-                f"refused (--strict): {typo} To record it as a new customer, "
-                "add --new-customer."
+                f"refused (--strict): {typo} To record it as a new customer, add --new-customer."
             )
-        warning = None
+        warning = note = None
         if guard:
             assessment = _assess(conn, customer, key, owner, size, value, made_at, due, now)
             if strict and assessment.refuse:
@@ -88,7 +87,7 @@ def add_promise(
                     f"refused (--strict): {assessment.warning} "
                     "Renegotiate or split the promise, or record it with --force."
                 )
-            warning = assessment.warning
+            warning, note = assessment.warning, assessment.note
         entry = repo.ensure_customer(conn, key, customer, to_micros(now))
         promise_id = repo.insert_promise(
             conn,
@@ -104,7 +103,7 @@ def add_promise(
         )
         take_ref(conn, ref, promise_id, None)
         return Recorded(
-            promise=load_promise(conn, promise_id), warning=warning, new_customer=typo
+            promise=load_promise(conn, promise_id), warning=warning, new_customer=typo, note=note
         )
 
     return write_transaction(ledger, add, ref=ref)

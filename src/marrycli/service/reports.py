@@ -17,7 +17,7 @@ from marrycli.domain import (
     customer_key,
 )
 from marrycli.model import agenda as agenda_model
-from marrycli.model import owners
+from marrycli.model import owners, tags
 from marrycli.model.discipline import error_budget
 from marrycli.model.gates import findings_for
 from marrycli.model.scoring import next_stage, score_customer
@@ -26,7 +26,7 @@ from marrycli.service.lookup import find_customer_entry
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
-    from marrycli.domain import AgendaItem, OwnerReport
+    from marrycli.domain import AgendaItem, OwnerReport, TagReport
     from marrycli.storage.ledger import Ledger
 
 
@@ -99,6 +99,15 @@ def owner_reports(ledger: Ledger, *, as_of: datetime) -> list[OwnerReport]:
     with ledger.read() as conn:
         promises = repo.load_promises(conn, made_until=to_micros(as_of)) if conn else []
     return owners.owner_reports(promises, as_of)
+
+
+def tag_reports(ledger: Ledger, *, as_of: datetime) -> list[TagReport]:
+    """Every tag's promises across customers, at `as_of`."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        promises = repo.load_promises(conn, made_until=to_micros(as_of)) if conn else []
+    return tags.tag_reports(promises, as_of)
 
 
 def agenda(
