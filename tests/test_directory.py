@@ -1,5 +1,6 @@
 """The customer directory of SPEC §6: a name before a rename keeps leading to the customer,
-shown as "also known as", in ledgers made before that too (migration 2)."""
+shown as "also known as", in ledgers made before that too; and the upgrade of a ledger of
+schema version 1 to 2 (SQLite in place, PostgreSQL by `marry db upgrade`), every number kept."""
 
 from __future__ import annotations
 
@@ -69,12 +70,22 @@ def test_export_and_import_keep_the_old_names(marry, tmp_path):
     assert copy.json("promise", "add", "b", "-c", "acme")["customer"] == "Acme Corporation"
 
 
+V2_COLUMNS = [
+    ("marry_event", "changes"),
+    ("marry_customer_change", "tag"),
+    ("marry_customer_change", "level"),
+    ("marry_customer_change", "note"),
+]
+
+
 def _as_version_1(path: str) -> None:
     """Make a ledger look as marry's schema version 1 left it: renames kept no alias (a new
     ledger is created at the latest version directly: one row in marry_schema)."""
     with sqlite3.connect(path) as db:
         db.execute("DELETE FROM marry_customer WHERE merged_into IS NOT NULL")
         db.execute("UPDATE marry_schema SET version = 1, name = 'create the ledger'")
+        for table, column in V2_COLUMNS:
+            db.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
 
 
 def test_a_version_1_ledger_is_upgraded_in_place_and_keeps_every_number(sqlite_marry):
@@ -93,6 +104,9 @@ def test_a_version_1_ledger_is_upgraded_in_place_and_keeps_every_number(sqlite_m
     assert marry.json("report", "-c", "acme", "--as-of", as_of)["customer"] == "Acme Corporation"
     assert marry.json("customer", "list")[0]["merged"] == ["Acme"]
     assert marry.ok("db", "check").exit_code == 0
+    with sqlite3.connect(marry.db) as db:
+        for table, column in V2_COLUMNS:
+            assert column in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
 
 
 @pytest.mark.postgres
@@ -106,6 +120,8 @@ def test_a_version_1_postgresql_ledger_needs_db_upgrade(pg_marry):
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM marry_customer WHERE merged_into IS NOT NULL"))
         conn.execute(text("UPDATE marry_schema SET version = 1, name = 'create the ledger'"))
+        for table, column in V2_COLUMNS:
+            conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
     engine.dispose()
     refused = marry("promise", "add", "b", "-c", "acme")
     assert refused.exit_code != 0 and "marry db upgrade" in refused.stderr

@@ -29,9 +29,24 @@ from marrycli.storage.location import Location
 # Schema versions: (version, name, migration). A new ledger is created at the
 # latest version directly; an older one runs each later migration once, in order.
 Migration = Callable[[Connection], None]
+
+
+def _migrate_to_2(conn: Connection) -> None:
+    """The columns of amendments and of value profiles; customers' names before their
+    renames kept as aliases."""
+    for table, column in (
+        ("marry_event", "changes"),
+        ("marry_customer_change", "tag"),
+        ("marry_customer_change", "level"),
+        ("marry_customer_change", "note"),
+    ):
+        conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} TEXT")
+    repo.keep_renamed_names(conn)
+
+
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "create the ledger", None),
-    (2, "names before a rename lead to the customer", repo.keep_renamed_names),
+    (2, "amendments, value profiles, names kept after a rename", _migrate_to_2),
 ]
 
 # "marry": serialises creation, upgrades and imports on PostgreSQL (an advisory lock).

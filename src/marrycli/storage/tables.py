@@ -33,17 +33,22 @@ class CustomerRow(SQLModel, table=True):
 
 
 class CustomerChangeRow(SQLModel, table=True):
-    """A recorded change of the directory: a rename or a merge."""
+    """A recorded change of the directory: a rename, a merge, or a value of the profile."""
 
     __tablename__ = "marry_customer_change"
     id: int | None = Field(default=None, primary_key=True)
-    kind: str  # rename | merge
+    kind: str  # rename | merge | value
     customer_id: int = Field(foreign_key="marry_customer.id")
     into_id: int | None = Field(default=None, foreign_key="marry_customer.id")
     old_name: str
     new_name: str
     owner: str
     at: int = Field(sa_type=BigInteger)
+    # Schema version 2, for kind `value`: how much the customer values promises tagged `tag`
+    # (`level` none | low | high; null: the entry is cleared), and why.
+    tag: str | None = None
+    level: str | None = None
+    note: str | None = None
 
 
 class PromiseRow(SQLModel, table=True):
@@ -64,7 +69,8 @@ class PromiseRow(SQLModel, table=True):
 
 
 class EventRow(SQLModel, table=True):
-    """An event of a promise: kept, broken, renegotiated, cancelled, or void (a correction)."""
+    """An event of a promise: kept, broken, renegotiated, cancelled, amended (a correction of
+    its terms), or void (a correction of the history)."""
 
     __tablename__ = "marry_event"
     id: int | None = Field(default=None, primary_key=True)
@@ -76,6 +82,8 @@ class EventRow(SQLModel, table=True):
     owner: str
     voids: int | None = Field(default=None, foreign_key="marry_event.id", unique=True)
     recorded: int = Field(sa_type=BigInteger)
+    # Schema version 2, for kind `amended`: the fields it changes, a JSON object.
+    changes: str | None = None
 
 
 class RefRow(SQLModel, table=True):

@@ -191,8 +191,8 @@ def merge_customers(
 
 
 def keep_renamed_names(conn: Connection) -> None:
-    """Migration 2: a customer's names before each rename lead to it, as aliases (renames
-    recorded before it did not keep them)."""
+    """A customer's names before each rename lead to it, as aliases (renames recorded
+    before schema version 2 did not keep them)."""
     from marrycli.domain import customer_key
 
     taken = set(conn.execute(select(customer_table.c.key)).scalars())
