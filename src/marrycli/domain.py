@@ -44,6 +44,7 @@ class EventKind(StrEnum):
     BROKEN = "broken"
     RENEGOTIATED = "renegotiated"
     CANCELLED = "cancelled"
+    AMENDED = "amended"  # a correction of the promise's terms (SPEC §6), not of its history
     VOID = "void"
 
 
@@ -81,8 +82,27 @@ class Stage(StrEnum):
 _STAGE_RANK = {stage: rank for rank, stage in enumerate(Stage)}
 
 
+class Amendment(NamedTuple):
+    """The terms an `amended` event changes (SPEC §6); None: unchanged."""
+
+    text: str | None = None
+    size: Size | None = None
+    value: Value | None = None
+    owner: str | None = None
+    tags: tuple[str, ...] | None = None
+
+    def changes(self) -> dict[str, str | list[str]]:
+        """The changed fields and their new values, in the order of the promise's fields."""
+        changed: dict[str, str | list[str]] = {}
+        for name, new in zip(self._fields, self, strict=True):
+            if new is not None:
+                changed[name] = list(new) if isinstance(new, tuple) else str(new)
+        return changed
+
+
 class Event(NamedTuple):
-    """One recorded event of a promise: an outcome, a renegotiation, a cancellation or a void.
+    """One recorded event of a promise: an outcome, a renegotiation, a cancellation, an
+    amendment or a void.
 
     A NamedTuple rather than a frozen dataclass: as immutable, and built three times
     faster, which a report reading a million of them feels.
@@ -97,6 +117,7 @@ class Event(NamedTuple):
     owner: str | None = None
     ref: str | None = None
     voids: int | None = None  # the event a void cancels
+    amendment: Amendment | None = None  # what an `amended` event changes
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,11 +146,50 @@ class Promise(NamedTuple):
     events: tuple[Event, ...] = ()
 
     def standing_events(self) -> list[Event]:
-        """The events that count: not voids, and not voided (whatever the void's time)."""
+        """The events of its history that count: outcomes, renegotiations and cancellations
+        that are not voided (whatever the void's time). Amendments are not history: they
+        correct the terms (`standing_amendments`)."""
         voided = {e.voids for e in self.events if e.kind is EventKind.VOID}
-        if not voided:
-            return list(self.events)
-        return [e for e in self.events if e.kind is not EventKind.VOID and e.id not in voided]
+        if not voided and all(e.kind is not EventKind.AMENDED for e in self.events):
+            return list(self.events)  # the usual case, and a report reads a million
+        return [
+            e
+            for e in self.events
+            if e.kind is not EventKind.VOID
+            and e.kind is not EventKind.AMENDED
+            and e.id not in voided
+        ]
+
+    def standing_amendments(self) -> list[Event]:
+        """Its amendments that are not voided, in the order recorded."""
+        voided = {e.voids for e in self.events if e.kind is EventKind.VOID}
+        return [e for e in self.events if e.kind is EventKind.AMENDED and e.id not in voided]
+
+    def last_standing(self) -> Event | None:
+        """The last recorded event that is not a void nor voided (amendments too): what
+        `undo` voids."""
+        voided = {e.voids for e in self.events if e.kind is EventKind.VOID}
+        for event in reversed(self.events):
+            if event.kind is not EventKind.VOID and event.id not in voided:
+                return event
+        return None
+
+    def amended(self) -> Promise:
+        """The promise with the terms of its standing amendments (for every moment: a
+        correction of the record, as a void is), its events unchanged."""
+        terms = self
+        for event in self.standing_amendments():
+            change = event.amendment
+            if change is None:
+                continue
+            terms = terms._replace(
+                text=change.text if change.text is not None else terms.text,
+                size=change.size if change.size is not None else terms.size,
+                value=change.value if change.value is not None else terms.value,
+                owner=change.owner if change.owner is not None else terms.owner,
+                tags=change.tags if change.tags is not None else terms.tags,
+            )
+        return terms
 
     def state(self, as_of: datetime) -> PromiseState:
         """The promise's status, due date and resolution as they stood at `as_of`."""

@@ -11,7 +11,11 @@ The rules, for an event at time `at` after the promise's events so far:
   due date after its own time;
 - no event is before the promise was made, or before its last standing event (the events
   that count: not voids, not voided), so standing events are in time order;
-- a void cancels the last standing event, and is not before it (so an event is voided once).
+- a void cancels the last standing event, and is not before it (so an event is voided once);
+- an amendment (a correction of the terms, not an event of the history) may follow any
+  history, resolved or not, but is not before the promise was made; it is a standing event
+  for a void (so `undo` voids it when it is the last), and not for the time order of the
+  others (a keep recorded after an amendment may be dated before it).
 """
 
 from __future__ import annotations
@@ -60,17 +64,20 @@ def problem(
     last = standing[-1] if standing else None
     state = promise.state(_END_OF_TIME)
 
-    def refuse(refusal: Refusal) -> Problem:
+    def refuse(refusal: Refusal, last: Event | None = last) -> Problem:
         return Problem(refusal=refusal, status=state.status, last=last)
 
     if kind is EventKind.VOID:
-        if last is None:
+        target = promise.last_standing()  # an amendment too
+        if target is None:
             return refuse(Refusal.NOTHING_TO_VOID)
-        if voids != last.id:
-            return refuse(Refusal.NOT_LAST)
-        if at < last.at:
-            return refuse(Refusal.BEFORE_LAST)
+        if voids != target.id:
+            return refuse(Refusal.NOT_LAST, target)
+        if at < target.at:
+            return refuse(Refusal.BEFORE_LAST, target)
         return None
+    if kind is EventKind.AMENDED:
+        return refuse(Refusal.BEFORE_MADE) if at < promise.made else None
     if state.status.resolved:
         return refuse(Refusal.RESOLVED)
     if kind is EventKind.RENEGOTIATED and state.due is None:

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, literal, or_, select
 
 from marrycli.domain import Event, EventKind, Promise
 from marrycli.storage.repo.rows import (
@@ -17,6 +17,7 @@ from marrycli.storage.repo.rows import (
     VALUES,
     Damage,
     optional_time,
+    read_amendment,
     read_member,
     read_tags,
     read_text,
@@ -53,6 +54,13 @@ def load_promises(
     entry = customer_table.alias("entry")
     root = customer_table.alias("root")
     root_id = func.coalesce(entry.c.merged_into, entry.c.id)
+    # Owner, tags and text are terms an amendment may have changed (SPEC §6): a promise
+    # with an amendment is read whatever its recorded terms, and tested on its amended ones.
+    by_terms = owner is not None or bool(tags) or text_matches is not None
+    amended = exists().where(
+        event_table.c.promise_id == promise_table.c.id,
+        event_table.c.kind == EventKind.AMENDED.value,
+    )
     query = (
         select(
             promise_table.c.id,
@@ -64,6 +72,7 @@ def load_promises(
             promise_table.c.value,
             promise_table.c.owner,
             promise_table.c.tags,
+            (amended if by_terms else literal(False)).label("amended"),
         )
         .select_from(promise_table)
         # Outer joins: a promise of a missing customer is damage to report, not to hide.
@@ -86,10 +95,13 @@ def load_promises(
         conditions.append(promise_table.c.customer_id.in_(entries))
     if made_until is not None:
         conditions.append(promise_table.c.made <= made_until)
+    terms: list[ColumnElement[bool]] = []
     if owner is not None:
         # The database's own lower() on both sides: the same folding, whatever it covers.
-        conditions.append(func.lower(promise_table.c.owner) == func.lower(owner))
-    conditions.extend(_tag_prefilter(tag) for tag in tags if _PLAIN_TAG.fullmatch(tag))
+        terms.append(func.lower(promise_table.c.owner) == func.lower(owner))
+    terms.extend(_tag_prefilter(tag) for tag in tags if _PLAIN_TAG.fullmatch(tag))
+    if terms:
+        conditions.append(or_(and_(*terms), amended))
     if due_ever_within is not None:
         conditions.append(_due_ever_within(*due_ever_within))
     if conditions:
@@ -100,10 +112,13 @@ def load_promises(
         rows = [
             row
             for row in rows
-            if all(tag in read_tags(row.tags, f"the tags of promise {row.id}") for tag in tags)
-            and (
-                text_matches is None
-                or text_matches(read_text(row.text, f"the text of promise {row.id}"))
+            if row.amended
+            or (
+                all(tag in read_tags(row.tags, f"the tags of promise {row.id}") for tag in tags)
+                and (
+                    text_matches is None
+                    or text_matches(read_text(row.text, f"the text of promise {row.id}"))
+                )
             )
         ]
     if not rows:
@@ -112,7 +127,7 @@ def load_promises(
     events = _load_events(conn, wanted)
     refs = _load_promise_refs(conn, wanted)
     # Unpacked in the SELECT's column order above.
-    return [
+    promises = [
         Promise(
             id=pid,
             customer=_customer_name(name, pid),
@@ -121,13 +136,34 @@ def load_promises(
             due=optional_time(due, f"the due time of promise {pid}"),
             size=read_member(SIZES, size, f"the size of promise {pid}"),
             value=read_member(VALUES, value, f"the value of promise {pid}"),
-            owner=read_text(owner, f"the owner of promise {pid}"),
+            owner=read_text(owner_, f"the owner of promise {pid}"),
             tags=read_tags(tags_, f"the tags of promise {pid}"),
             ref=refs.get(pid),
             events=tuple(events.get(pid, ())),
         )
-        for pid, name, text_, made, due, size, value, owner, tags_ in rows
+        for pid, name, text_, made, due, size, value, owner_, tags_, _ in rows
     ]
+    if not any(row.amended for row in rows) and not _any_amended(events):
+        return promises
+    promises = [p.amended() for p in promises]
+    if not by_terms:
+        return promises
+    # Read for an amendment whatever their recorded terms: tested now on the terms they have.
+    retest = {row.id for row in rows if row.amended}
+    return [
+        p
+        for p in promises
+        if p.id not in retest
+        or (
+            (owner is None or p.owner.casefold() == owner.casefold())
+            and all(tag in p.tags for tag in tags)
+            and (text_matches is None or text_matches(p.text))
+        )
+    ]
+
+
+def _any_amended(events: dict[int, list[Event]]) -> bool:
+    return any(e.kind is EventKind.AMENDED for found in events.values() for e in found)
 
 
 # A tag that every JSON writer stores as itself between quotes (no escape it could choose
@@ -180,6 +216,7 @@ def _load_events(conn: Connection, promise_ids: Iterable[int] | None) -> dict[in
             event_table.c.owner,
             event_table.c.voids,
             ref_table.c.ref,
+            event_table.c.changes,
         )
         .select_from(event_table.outerjoin(ref_table, ref_table.c.event_id == event_table.c.id))
         .order_by(event_table.c.promise_id, event_table.c.id)
@@ -188,18 +225,22 @@ def _load_events(conn: Connection, promise_ids: Iterable[int] | None) -> dict[in
         query = query.where(event_table.c.promise_id.in_(list(promise_ids)))
     events: dict[int, list[Event]] = defaultdict(list)
     # Unpacked in the SELECT's column order above.
-    for eid, pid, kind, at, due, note, owner, voids, ref_key in conn.execute(query):
+    for eid, pid, kind, at, due, note, owner, voids, ref_key, changes in conn.execute(query):
+        member = read_member(KINDS, kind, f"the kind of event {eid}")
         events[pid].append(
             Event(
                 id=eid,
                 promise_id=pid,
-                kind=read_member(KINDS, kind, f"the kind of event {eid}"),
+                kind=member,
                 at=read_time(at, f"the time of event {eid}"),
                 due=optional_time(due, f"the new due time of event {eid}"),
                 note=None if note is None else read_text(note, f"the note of event {eid}"),
                 owner=read_text(owner, f"the owner of event {eid}"),
                 ref=ref_key,
                 voids=voids,
+                amendment=read_amendment(changes, f"the changes of event {eid}")
+                if member is EventKind.AMENDED
+                else None,
             )
         )
     return events

@@ -26,6 +26,7 @@ from marrycli.storage.repo.rows import (
     VALUES,
     Damage,
     optional_time,
+    read_amendment,
     read_member,
     read_time,
 )
@@ -33,10 +34,11 @@ from marrycli.storage.repo.rows import (
 # Every promise made by :as_of with all of its events (voids apply whatever their time),
 # ordered by customer entry, then as made: the indexes on marry_promise (customer_id, made)
 # and marry_event (promise_id) give this order without a temporary sort, so rows stream
-# from disk customer by customer. Text, owner and tags are not needed for scoring.
+# from disk customer by customer. Text, owner and tags are not needed for scoring; an
+# amendment's changes are (its size or value, SPEC §6).
 REPORT_SQL = (
     "SELECT p.customer_id, p.id, p.made, p.due, p.size, p.value,"
-    " e.id, e.kind, e.at, e.due, e.voids"
+    " e.id, e.kind, e.at, e.due, e.voids, e.changes"
     " FROM marry_promise p LEFT JOIN marry_event e ON e.promise_id = p.id"
     " WHERE p.made <= :as_of"
     " ORDER BY p.customer_id, p.made, p.id, e.id"
@@ -106,28 +108,29 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
     sizes, values, kinds = SIZES, VALUES, KINDS
     lo, hi = FIRST_MICROS, END_MICROS
 
+    amended = False  # the promise being read has an amendment
+
     def finish() -> None:
         assert head is not None
         pid, made, due, size, value = head
-        promises.append(
-            Promise(
-                id=pid,
-                customer="",
-                text="",
-                made=from_micros(made),
-                due=from_micros(due) if due is not None else None,
-                size=sizes[size],
-                value=values[value],
-                owner="",
-                events=tuple(events),
-            )
+        promise = Promise(
+            id=pid,
+            customer="",
+            text="",
+            made=from_micros(made),
+            due=from_micros(due) if due is not None else None,
+            size=sizes[size],
+            value=values[value],
+            owner="",
+            events=tuple(events),
         )
+        promises.append(promise.amended() if amended else promise)
 
     row: ReportRow = ()
     try:
         for row in rows:
             # Unpacked in REPORT_SQL's column order.
-            cid, pid, made, due, size, value, eid, kind, at, new_due, voids = row
+            cid, pid, made, due, size, value, eid, kind, at, new_due, voids, changes = row
             if head is None or pid != head[0]:
                 if not (
                     lo <= made < hi
@@ -144,6 +147,7 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
                     customer, promises = cid, []
                 head = (pid, made, due, size, value)
                 events = []
+                amended = False
             if eid is not None:
                 if not (
                     kind in kinds and lo <= at < hi and (new_due is None or lo <= new_due < hi)
@@ -157,8 +161,13 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
                         at=from_micros(at),
                         due=from_micros(new_due) if new_due is not None else None,
                         voids=voids,
+                        amendment=read_amendment(changes, f"the changes of event {eid}")
+                        if kind == "amended"
+                        else None,
                     )
                 )
+                if kind == "amended":
+                    amended = True
     except (TypeError, KeyError, ValueError, OverflowError):  # a value of the wrong type
         raise _row_damage(row) from None
     if head is not None:
@@ -169,7 +178,7 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
 
 def _row_damage(row: ReportRow) -> Damage:
     """What is wrong with a row of REPORT_SQL."""
-    _cid, pid, made, due, size, value, eid, kind, at, new_due, _voids = row
+    _cid, pid, made, due, size, value, eid, kind, at, new_due, _voids, _changes = row
     try:
         read_time(made, f"the time promise {pid} was made")
         optional_time(due, f"the due time of promise {pid}")

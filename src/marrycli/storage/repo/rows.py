@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from marrycli.dates import EARLIEST, LATEST, RANGE_WORDS, from_micros, to_micros
-from marrycli.domain import EventKind, Size, Value
+from marrycli.domain import Amendment, EventKind, Size, Value
 from marrycli.errors import LedgerUnusable
 
 
@@ -73,3 +73,33 @@ def read_member(table: dict[str, Member], value: object, what: str) -> Member:
         shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
         raise Damage(f"{what} is {shown}, not one of {', '.join(table)}")
     return found
+
+
+def write_amendment(amendment: Amendment) -> str:
+    """An amendment as stored: a JSON object of the fields it changes."""
+    return json.dumps(amendment.changes(), ensure_ascii=False, separators=(",", ":"))
+
+
+def read_amendment(raw: object, what: str) -> Amendment:
+    """A stored amendment (a JSON object of changed fields); Damage if it is not one a marry
+    write makes: an object of known fields, at least one, each of its type."""
+    try:
+        changes = json.loads(raw) if type(raw) is str else None
+    except (ValueError, RecursionError):
+        changes = None
+    if type(changes) is not dict or not changes or not set(changes) <= set(Amendment._fields):
+        raise Damage(f"{what} is not a JSON object of the fields of a promise it changes")
+    text, owner = changes.get("text"), changes.get("owner")
+    tags = changes.get("tags")
+    if any(v is not None and type(v) is not str for v in (text, owner)) or (
+        tags is not None and not (type(tags) is list and all(type(t) is str for t in tags))
+    ):
+        raise Damage(f"{what} has a text, owner or tags of the wrong type")
+    size, value = changes.get("size"), changes.get("value")
+    return Amendment(
+        text=text,
+        size=read_member(SIZES, size, f"the size in {what}") if size is not None else None,
+        value=read_member(VALUES, value, f"the value in {what}") if value is not None else None,
+        owner=owner,
+        tags=tuple(tags) if tags is not None else None,
+    )

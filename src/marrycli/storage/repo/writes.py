@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Table, func, select
 
-from marrycli.domain import EventKind, Size, Value
+from marrycli.domain import Amendment, EventKind, Size, Value
+from marrycli.storage.repo.rows import write_amendment
 from marrycli.storage.tables import customer_table, event_table, promise_table, ref_table
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ def insert_event(
     owner: str,
     voids: int | None,
     recorded: int,
+    amendment: Amendment | None = None,
 ) -> int:
     """Append an event (times in microseconds); returns its id."""
     statement = (
@@ -99,6 +101,7 @@ def insert_event(
             owner=owner,
             voids=voids,
             recorded=recorded,
+            changes=write_amendment(amendment) if amendment is not None else None,
         )
         .returning(event_table.c.id)
     )
