@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from marrycli import settings
 from marrycli.dates import format_utc
 from marrycli.domain import CustomerReport, Event, Promise, Size
 from marrycli.formats.csv import PROMISE_CSV_FIELDS, to_csv
@@ -28,6 +29,7 @@ from marrycli.render.views import (
     PromiseList,
     PromiseWritten,
     Report,
+    SettingsView,
     WhatIfView,
 )
 
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
         OwnerReport,
         Timing,
     )
+    from marrycli.settings import Effective
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -360,3 +363,28 @@ def _agenda_json(view: Agenda) -> str:
 @renders(Agenda, Format.CSV)
 def _agenda_csv(view: Agenda) -> str:
     return agenda_csv(view.items)
+
+
+# -- marry config ----------------------------------------------------------------------------
+
+
+def settings_document(effective: Effective) -> dict[str, Any]:
+    """`marry config --json`: the file, and each setting's value, source and origin."""
+    file = effective.file
+    return {
+        "file": {
+            "path": str(file.path),
+            "found": file.found,
+            "source": file.source,
+            "from": settings.CONFIG_VARIABLE if file.source == "environment" else None,
+        },
+        "settings": {
+            s.name: {"value": s.value, "source": s.source, "from": s.origin}
+            for s in effective.settings
+        },
+    }
+
+
+@renders(SettingsView, Format.JSON)
+def _settings_json(view: SettingsView) -> str:
+    return to_json(settings_document(view.effective))

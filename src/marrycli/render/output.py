@@ -1,5 +1,6 @@
 """Where rendered output goes: the two Rich consoles (stdout for data, stderr for
-messages), plain text to stdout, and one-line notices to stderr.
+messages), plain text to stdout, and one-line notices (silenced by --quiet) and errors
+(never silenced) to stderr.
 
 Tables are printed without trailing spaces; a console at least MIN_WIDTH wide; a broken
 pipe is raised to the one error handler in `cli.app` instead of Rich's exit 1.
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import sys
 from typing import TYPE_CHECKING, Any
+
+from marrycli import settings
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -75,10 +78,18 @@ def emit_text(text: str) -> None:
 
 
 def notice(message: str) -> None:
-    """A one-line notice on stderr, its control and format characters made visible.
+    """A notice or warning on stderr (one line); nothing under --quiet."""
+    if settings.current().quiet().value:
+        return
+    error(message)
 
-    A notice that cannot be written (stderr closed or full) is dropped: there is nowhere
-    else to say it, and it must not turn a finished command into a failure.
+
+def error(message: str) -> None:
+    """A line on stderr that --quiet does not silence: an error, or a gate's answer.
+
+    Its control and format characters are made visible. A line that cannot be written
+    (stderr closed or full) is dropped: there is nowhere else to say it, and it must not
+    turn a finished command into a failure.
     """
     if not message.isprintable():
         from marrycli.render.safety import visible

@@ -24,6 +24,7 @@ from marrycli.domain import (
     ReportLine,
     WhatIf,
 )
+from marrycli.settings import Effective
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,3 +124,11 @@ class Agenda:
     items: Sequence[AgendaItem]
     as_of: datetime
     until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """`marry config`: every setting, its value and where it came from."""
+
+    WHAT: ClassVar[str] = "`marry config`"
+    effective: Effective

@@ -1,0 +1,29 @@
+"""`marry config`: the settings in effect, as they are used: the ledger's place resolved
+(a password hidden), the user's name checked (the login name by default)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from marrycli import rules
+from marrycli.settings import Effective, Settings
+
+
+def effective_settings(found: Settings) -> Effective:
+    """Every setting with the value marry uses and where it came from; BadInput if unusable."""
+    from marrycli.storage.location import default_path, resolve_location
+
+    shown = []
+    for setting in found.all():
+        value = setting.value
+        if setting.name == "db":
+            if value is None:
+                value = str(default_path())
+            else:
+                value = resolve_location(value, setting.label).display
+        elif setting.name == "user":
+            value = rules.default_owner(setting)
+        elif setting.name == "lock_timeout" and float(value).is_integer():
+            value = int(value)
+        shown.append(replace(setting, value=value))
+    return Effective(file=found.file(), settings=shown)
