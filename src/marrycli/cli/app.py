@@ -36,9 +36,6 @@ class MarryGroup(TyperGroup):
         try:
             settings.configure(db=ctx.params.get("db"), quiet=ctx.params.get("quiet") or None)
             _check_utf8(ctx)
-            # Known now, so that a bad config file stops the command before any work and a
-            # notice after a write is never what fails it.
-            settings.current().quiet()
             _warn_about_tz()
             return super().invoke(ctx)
         except MarryError as error:

@@ -12,6 +12,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from marrycli import settings
+from marrycli.errors import MarryError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -79,9 +80,12 @@ def emit_text(text: str) -> None:
 
 def notice(message: str) -> None:
     """A notice or warning on stderr (one line); nothing under --quiet."""
-    if settings.current().quiet().value:
-        return
-    error(message)
+    try:
+        quiet = settings.current().quiet().value
+    except MarryError:  # a bad config file: the command reports it before it runs
+        quiet = False
+    if not quiet:
+        error(message)
 
 
 def error(message: str) -> None:
