@@ -8,7 +8,15 @@ the ids that begin with what was typed, newest first.
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Connection, and_, exists, false, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Connection,
+    exists,
+    literal,
+    select,
+    union_all,
+)
 
 from marrycli.domain import EventKind
 from marrycli.storage.repo.rows import read_tags
@@ -17,7 +25,7 @@ from marrycli.storage.tables import customer_table, event_table, promise_table
 OFFERED = 200  # values offered at most (a shell shows a screenful)
 RECENT = 5000  # the promises whose owners and tags are offered (the active ones)
 CANDIDATES = 20000  # the promises looked at for unresolved ones, newest first
-_ID_DIGITS = 19  # ids are below 2**63
+_ID_MAX = 2**63 - 1
 _RESOLVING = (EventKind.KEPT.value, EventKind.BROKEN.value, EventKind.CANCELLED.value)
 
 
@@ -58,15 +66,23 @@ def recent_tags(conn: Connection) -> list[str]:
 def unresolved_promises(conn: Connection, digits: str) -> list[tuple[int, str]]:
     """(id, text) of the unresolved promises whose number begins with `digits`, newest first.
 
-    Unresolved: no kept, broken or cancelled event stands (one not voided).
+    Unresolved: no kept, broken or cancelled event stands (one not voided). The candidates
+    are the newest CANDIDATES ids of each length that begin with `digits`: one range of the
+    primary key each, read from its end.
     """
-    candidates = (
-        select(promise_table.c.id, promise_table.c.text)
-        .where(_id_begins_with(digits))
-        .order_by(promise_table.c.id.desc())
-        .limit(CANDIDATES)
-        .subquery()
-    )
+    parts = []
+    for first, last in _id_ranges(digits):
+        newest = (
+            select(promise_table.c.id, promise_table.c.text)
+            .where(promise_table.c.id >= first, promise_table.c.id <= last)
+            .order_by(promise_table.c.id.desc())
+            .limit(CANDIDATES)
+            .subquery()
+        )
+        parts.append(select(newest.c.id, newest.c.text))
+    if not parts:
+        return []
+    candidates = union_all(*parts).subquery()
     outcome = event_table.alias("outcome")
     void = event_table.alias("void")
     resolved = exists().where(
@@ -83,17 +99,20 @@ def unresolved_promises(conn: Connection, digits: str) -> list[tuple[int, str]]:
     return [(row.id, row.text) for row in rows if type(row.text) is str]
 
 
-def _id_begins_with(digits: str) -> ColumnElement[bool]:
-    """Ids whose decimal form begins with `digits`: one range of the primary key per length."""
+def _id_ranges(digits: str) -> list[tuple[ColumnElement[int], ColumnElement[int]]]:
+    """The ranges of ids whose decimal form begins with `digits`: one per length."""
     if not digits:
-        return promise_table.c.id > 0
+        return [(_bigint(1), _bigint(_ID_MAX))]
     if not (digits.isascii() and digits.isdigit()) or digits.startswith("0"):
-        return false()
-    low, high = int(digits), int(digits)
+        return []
     ranges = []
-    for _ in range(_ID_DIGITS - len(digits) + 1):
-        if low >= 2**63:
-            break
-        ranges.append(and_(promise_table.c.id >= low, promise_table.c.id <= min(high, 2**63 - 1)))
+    low, high = int(digits), int(digits)
+    while low <= _ID_MAX:
+        ranges.append((_bigint(low), _bigint(min(high, _ID_MAX))))
         low, high = low * 10, high * 10 + 9
-    return or_(*ranges)
+    return ranges
+
+
+def _bigint(number: int) -> ColumnElement[int]:
+    # As BIGINT: PostgreSQL's ids are INTEGER, and a bound value cast to that would overflow.
+    return literal(number, BigInteger)
