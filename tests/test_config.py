@@ -492,3 +492,14 @@ def test_the_installed_marry_reads_the_config_file(tmp_path: Path) -> None:
     assert result.exit_code == 2
     # Whether to be quiet is what the file cannot say: the zone's warning shows.
     assert result.stderr.splitlines()[-1].startswith(f"marry: error: {broken}: not valid TOML: ")
+
+
+def test_the_example_config_file_sets_every_setting(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "config.toml"
+    document = settings(MARRY_CONFIG=str(example), MARRY_DB="", MARRY_USER="")
+    assert document["file"]["found"] is True
+    found = {name: shown(document, name) for name in document["settings"]}
+    assert {source for _, source, _ in found.values()} == {"file"}
+    assert found["db"][0] == str(Path.home() / "promises" / "ledger.db")
+    assert found["user"][0] == "dana"
+    assert (found["strict"][0], found["lock_timeout"][0], found["quiet"][0]) == (False, 30, False)

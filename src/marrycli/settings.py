@@ -15,7 +15,6 @@ MARRY_STRICT, MARRY_LOCK_TIMEOUT, MARRY_QUIET, MARRY_CONFIG); standard library o
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
@@ -42,8 +41,8 @@ _TRUE = {"1", "true", "yes", "on", "y", "t"}
 _FALSE = {"0", "false", "no", "off", "n", "f"}
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+# NamedTuples, not dataclasses: every command imports this module, `marry --help` included.
+class Setting(NamedTuple):
     """A setting's value and where it came from: `origin` is the option, the environment
     variable or the config file's path (None for the default)."""
 
@@ -60,8 +59,7 @@ class Setting:
         return self.origin or f"the default {self.name}"
 
 
-@dataclass(frozen=True, slots=True)
-class ConfigFile:
+class ConfigFile(NamedTuple):
     """Where the config file is, who said so, and whether there is one."""
 
     path: Path

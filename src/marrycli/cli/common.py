@@ -1,4 +1,4 @@
-"""What every command shares: its options (--format, --json, --ref, --as-of, --note, --at),
+"""What every command shares: its options (--format, --json, --ref, --as-of, --note, --at, ID),
 the output format checked before any work, the clock, WHEN parsing, and the ledger named
 by the global options (opened by the service, not here).
 """
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from marrycli import settings
+from marrycli.cli import completion
 from marrycli.errors import BadInput
 from marrycli.render import Format, require
 
@@ -46,6 +47,31 @@ NoteOption = Annotated[
 AtOption = Annotated[
     str | None,
     typer.Option("--at", metavar="WHEN", help="When it happened (default: now)."),
+]
+
+
+IdArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The promise: its number, or ref:KEY.",
+        show_default=False,
+        autocompletion=completion.open_promises,
+    ),
+]
+OwnerFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--owner",
+        metavar="NAME",
+        help="Only this owner's promises.",
+        autocompletion=completion.owners,
+    ),
+]
+# `undo` mostly corrects a resolved promise: its ID is not completed from the open ones.
+UndoIdArgument = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False),
 ]
 
 

@@ -7,14 +7,12 @@ so far), MARRY_DB or the config file names. Whatever is printed lands in the she
 completion is silent on any error: nothing offered, never a message or a traceback.
 """
 
-from __future__ import annotations
-
 import re
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer  # the callbacks' annotations are read by Typer, at run time
+import typer  # the callbacks' annotations are read by Typer, at run time (not strings: cheaper)
 
 if TYPE_CHECKING:
     from marrycli.settings import Setting
@@ -52,7 +50,7 @@ def open_promises(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
     return [(str(number), _help(text)) for number, text in found]
 
 
-def _db(ctx: typer.Context) -> Setting:
+def _db(ctx: typer.Context) -> "Setting":
     """The ledger of the command line being completed: its --db, else MARRY_DB, the file."""
     from marrycli import settings
 
@@ -97,11 +95,10 @@ def _escape_for_bash() -> None:
     from typer._click.shell_completion import add_completion_class
     from typer._completion_classes import BashComplete
 
+    unsafe = re.compile(r"[^\w@%+=:,./-]")
+
     class EscapedBashComplete(BashComplete):
         def format_completion(self, item: Any) -> str:
-            return _UNSAFE.sub(r"\\\g<0>", str(item.value))
+            return unsafe.sub(r"\\\g<0>", str(item.value))
 
     add_completion_class(EscapedBashComplete, "bash")
-
-
-_UNSAFE = re.compile(r"[^\w@%+=:,./-]")

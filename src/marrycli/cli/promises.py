@@ -12,9 +12,12 @@ from marrycli.cli.common import (
     AsOfOption,
     AtOption,
     FormatOption,
+    IdArgument,
     JsonOption,
     NoteOption,
+    OwnerFilterOption,
     RefOption,
+    UndoIdArgument,
     as_of_moment,
     ledger,
     now,
@@ -33,21 +36,6 @@ promise_app = MarryTyper(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-IdArgument = Annotated[
-    str,
-    typer.Argument(
-        metavar="ID",
-        help="The promise: its number, or ref:KEY.",
-        show_default=False,
-        autocompletion=completion.open_promises,
-    ),
-]
-# `undo` mostly corrects a resolved promise: its ID is not completed from the open ones.
-UndoIdArgument = Annotated[
-    str,
-    typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False),
-]
 
 
 class StatusFilter(StrEnum):
@@ -472,15 +460,7 @@ def what_if(
 
 def agenda(
     ctx: typer.Context,
-    owner: Annotated[
-        str | None,
-        typer.Option(
-            "--owner",
-            metavar="NAME",
-            help="Only this owner's promises.",
-            autocompletion=completion.owners,
-        ),
-    ] = None,
+    owner: OwnerFilterOption = None,
     within: Annotated[
         str,
         typer.Option("--within", metavar="WHEN", help="Due by then (default: +7d)."),

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from marrycli import rules
 from marrycli.settings import Effective, Settings
 
@@ -25,5 +23,5 @@ def effective_settings(found: Settings) -> Effective:
             value = rules.default_owner(setting)
         elif setting.name == "lock_timeout" and float(value).is_integer():
             value = int(value)
-        shown.append(replace(setting, value=value))
+        shown.append(setting._replace(value=value))
     return Effective(file=found.file(), settings=shown)
