@@ -243,6 +243,7 @@ BAD_FILES = [
     pytest.param("db = 12\n", "db must be a file path or URL in quotes, not 12", id="db-number"),
     pytest.param('user = ["dana"]\n', "user must be a name in quotes, not a list", id="user-list"),
     pytest.param('strict = "yes"\n', 'strict must be true or false, not "yes"', id="strict-text"),
+    pytest.param('user = " "\n', "user is empty; give a name, or remove the line", id="user-empty"),
     pytest.param("quiet = 1\n", "quiet must be true or false, not 1", id="quiet-number"),
     pytest.param(
         'lock_timeout = "ten"\n',
@@ -503,3 +504,11 @@ def test_the_example_config_file_sets_every_setting(tmp_path: Path) -> None:
     assert found["db"][0] == str(Path.home() / "promises" / "ledger.db")
     assert found["user"][0] == "dana"
     assert (found["strict"][0], found["lock_timeout"][0], found["quiet"][0]) == (False, 30, False)
+
+
+@pytest.mark.parametrize("name", ["MARRY_QUIET", "MARRY_CONFIG"])
+def test_a_settings_variable_that_is_not_utf8_is_refused(sqlite_marry: Marry, name: str) -> None:
+    result = sqlite_marry("promise", "add", "x", "-c", "acme", **{name: "a\udcff"})
+    assert result.exit_code == 2
+    assert result.stderr == f"marry: error: {name}='a\\xff' is not valid UTF-8; set it in UTF-8\n"
+    assert sqlite_marry.path is not None and not sqlite_marry.path.exists()

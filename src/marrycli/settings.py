@@ -244,7 +244,10 @@ def _db(path: Path, value: Any) -> str:
 
 
 def _user(path: Path, value: Any) -> str:
-    return _text(path, "user", value, "a name").strip()
+    user = _text(path, "user", value, "a name").strip()
+    if not user:
+        raise BadInput(f"{path}: user is empty; give a name, or remove the line")
+    return user
 
 
 def _flag(key: str) -> Any:

@@ -96,7 +96,8 @@ def add(
         typer.Option(
             "--owner",
             metavar="NAME",
-            help="Who promised (default: the user setting, else your login name).",
+            help="Who promised (default: $MARRY_USER, the config file's user, else "
+            "your login name).",
             autocompletion=completion.owners,
         ),
     ] = None,
