@@ -151,6 +151,7 @@ def seeded(marry: Marry) -> tuple[Marry, dict[str, int]]:
 def test_customer_names_and_merged_names_complete(seeded) -> None:
     marry, _ = seeded
     before = marry.rows()
+    folder = sorted(marry.path.parent.iterdir()) if marry.path is not None else None
     assert offered("marry promise add x --customer ", marry) == [
         "Acme Corp", "acme labs", "Globex", "Initech",
     ]  # fmt: skip
@@ -163,6 +164,8 @@ def test_customer_names_and_merged_names_complete(seeded) -> None:
     assert offered("marry customer merge Initech G", marry) == ["Globex"]
     assert offered("marry customer rename Z", marry) == []
     assert marry.rows() == before  # read only
+    if marry.path is not None:  # and no journal left behind
+        assert sorted(marry.path.parent.iterdir()) == folder
 
 
 def test_bash_gets_a_name_with_a_space_as_one_word(seeded) -> None:

@@ -512,3 +512,14 @@ def test_a_settings_variable_that_is_not_utf8_is_refused(sqlite_marry: Marry, na
     assert result.exit_code == 2
     assert result.stderr == f"marry: error: {name}='a\\xff' is not valid UTF-8; set it in UTF-8\n"
     assert sqlite_marry.path is not None and not sqlite_marry.path.exists()
+
+
+def test_marry_config_naming_a_home_folder_that_does_not_exist_is_bad_input(
+    sqlite_marry: Marry,
+) -> None:
+    result = sqlite_marry("promise", "list", MARRY_CONFIG="~no-such-user-here/config.toml")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "marry: error: MARRY_CONFIG='~no-such-user-here/config.toml' cannot be made a full "
+        "path; give it in full\n"
+    )

@@ -78,7 +78,12 @@ def config_path() -> tuple[Path, Source]:
     """The config file's path: $MARRY_CONFIG, else config.toml in the user config folder."""
     named = os.environ.get(CONFIG_VARIABLE, "")
     if named.strip():
-        return Path(named).expanduser().absolute(), "environment"
+        try:
+            return Path(named).expanduser().absolute(), "environment"
+        except (RuntimeError, OSError):  # ~name of no user; the current folder is gone
+            raise BadInput(
+                f"{CONFIG_VARIABLE}={named!r} cannot be made a full path; give it in full"
+            ) from None
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("marry", appauthor=False)) / "config.toml", "default"
