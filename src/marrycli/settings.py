@@ -67,13 +67,6 @@ class ConfigFile(NamedTuple):
     found: bool
 
 
-class Effective(NamedTuple):
-    """What `marry config` shows: the config file, and every setting as it is used."""
-
-    file: ConfigFile
-    settings: list[Setting]
-
-
 def config_path() -> tuple[Path, Source]:
     """The config file's path: $MARRY_CONFIG, else config.toml in the user config folder."""
     named = os.environ.get(CONFIG_VARIABLE, "")

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
         OwnerReport,
         Timing,
     )
-    from marrycli.settings import Effective
+    from marrycli.service.config import Effective
 
 
 def _time(moment: datetime | None) -> str | None:

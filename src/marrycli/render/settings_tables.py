@@ -16,7 +16,8 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from marrycli.settings import ConfigFile, Effective, Setting
+    from marrycli.service.config import Effective
+    from marrycli.settings import ConfigFile, Setting
 
 
 def settings_table(effective: Effective, console: Console) -> Table:

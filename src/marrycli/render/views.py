@@ -24,7 +24,7 @@ from marrycli.domain import (
     ReportLine,
     WhatIf,
 )
-from marrycli.settings import Effective
+from marrycli.service.config import Effective
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,8 +3,17 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from marrycli import rules
-from marrycli.settings import Effective, Settings
+from marrycli.settings import ConfigFile, Setting, Settings
+
+
+class Effective(NamedTuple):
+    """What `marry config` shows: the config file, and every setting as it is used."""
+
+    file: ConfigFile
+    settings: list[Setting]
 
 
 def effective_settings(found: Settings) -> Effective:
