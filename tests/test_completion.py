@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -336,3 +337,24 @@ def test_bash_completes_a_customer_through_the_installed_marry(tmp_path: Path) -
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.splitlines() == ["Acme\\ Corp", "2", "1"]
     assert completed.stderr == ""
+
+
+@pytest.mark.slow
+def test_completing_without_a_ledger_imports_no_database_library(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "MARRY_DB": str(tmp_path / "none.db"),
+        "_MARRY_COMPLETE": "complete_bash",
+        "COMP_WORDS": "marry keep ",
+        "COMP_CWORD": "2",
+    }
+    completed = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "marrycli"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[1].strip().split(".")[0]
+                for line in completed.stderr.splitlines() if line.startswith("import time:")}  # fmt: skip
+    assert "marrycli" in imported
+    assert imported & {"sqlalchemy", "sqlmodel", "psycopg"} == set()
+    assert not (tmp_path / "none.db").exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
 from marrycli.domain import customer_key
@@ -28,34 +29,32 @@ T = TypeVar("T")
 def customer_names(db: Setting, typed: str) -> list[str]:
     """The customers' names, and the names merged into them, that begin as `typed` does
     (matched as customers are: case and extra white space aside)."""
-    from marrycli.storage.repo import completion
-
     key = customer_key(typed)
     if typed[-1:].isspace() and key:
         key += " "  # "acme " is on its way to "acme corp"
-    return _read(db, lambda conn: completion.customer_names(conn, key))
+    return _read(db, lambda conn: _queries().customer_names(conn, key))
 
 
 def owner_names(db: Setting) -> list[str]:
     """The owners of the most recent promises, the most recent first."""
-    from marrycli.storage.repo import completion
-
-    return _read(db, completion.recent_owners)
+    return _read(db, lambda conn: _queries().recent_owners(conn))
 
 
 def tag_names(db: Setting) -> list[str]:
     """The tags of the most recent promises, the most recent first."""
-    from marrycli.storage.repo import completion
-
-    return _read(db, completion.recent_tags)
+    return _read(db, lambda conn: _queries().recent_tags(conn))
 
 
 def unresolved_promises(db: Setting, typed: str) -> list[tuple[int, str]]:
     """(number, text) of the unresolved promises whose number begins with `typed`."""
+    digits = typed.removeprefix("#")
+    return _read(db, lambda conn: _queries().unresolved_promises(conn, digits))
+
+
+def _queries() -> ModuleType:
     from marrycli.storage.repo import completion
 
-    digits = typed.removeprefix("#")
-    return _read(db, lambda conn: completion.unresolved_promises(conn, digits))
+    return completion
 
 
 def _read(db: Setting, query: Callable[[Connection], list[T]]) -> list[T]:
@@ -65,12 +64,16 @@ def _read(db: Setting, query: Callable[[Connection], list[T]]) -> list[T]:
 
 @contextmanager
 def _peek(db: Setting) -> Iterator[Connection | None]:
-    from marrycli.storage.ledger import Ledger
     from marrycli.storage.location import resolve_location
 
-    ledger = Ledger(
-        resolve_location(db.value, db.label), lock_timeout=LOCK_WAIT, connect_timeout=CONNECT_WAIT
-    )
+    location = resolve_location(db.value, db.label)
+    if location.path is not None and not location.path.is_file():
+        # No ledger file: nothing to offer, and no database library to import for it.
+        yield None
+        return
+    from marrycli.storage.ledger import Ledger
+
+    ledger = Ledger(location, lock_timeout=LOCK_WAIT, connect_timeout=CONNECT_WAIT)
     try:
         with ledger.peek() as conn:
             yield conn
