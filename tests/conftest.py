@@ -67,14 +67,17 @@ def _cli_built_once() -> Iterator[None]:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No test touches the user's ledger, clock zone, or columns."""
+    """No test touches the user's ledger, config file, clock zone, or columns."""
     monkeypatch.setenv("MARRY_DB", str(tmp_path / "ledger.db"))
     monkeypatch.setenv("MARRY_USER", "tester")
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("COLUMNS", "80")
     monkeypatch.setenv("NO_COLOR", "1")
-    monkeypatch.delenv("MARRY_LOCK_TIMEOUT", raising=False)
+    for name in ("MARRY_LOCK_TIMEOUT", "MARRY_STRICT", "MARRY_QUIET", "MARRY_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    # The default config file is config.toml in here, which no test creates unless it means to.
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
 
 
 @dataclass

@@ -34,6 +34,7 @@ from marrycli.render.views import (
     PromiseList,
     PromiseWritten,
     Report,
+    SettingsView,
     TagsReport,
     WhatIfView,
 )
@@ -55,6 +56,7 @@ FORMATS: dict[type, set[Format]] = {
     CheckResult: {TABLE, JSON},
     WhatIfView: {TABLE, JSON},
     Agenda: {TABLE, JSON, CSV, HTML},
+    SettingsView: {TABLE, JSON},
 }
 
 # Commands whose --format names a file format (jsonl, csv), not a view's.
@@ -96,6 +98,7 @@ SHOWS = [
     Shows("marry check", CheckResult, ("check", "--min-stage", "estranged")),
     Shows("marry whatif", WhatIfView, ("whatif", "{open}", "--break")),
     Shows("marry agenda", Agenda, ("agenda",)),
+    Shows("marry config", SettingsView, ("config",)),
 ]
 # Each command line with each format, asked for as --format F (and JSON also as --json).
 CASES = [

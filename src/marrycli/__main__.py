@@ -72,7 +72,7 @@ def _asks_version(args: list[str]) -> bool:
         if arg == "--db":
             i += 2
             continue
-        if arg.startswith("--db=") or arg == "--debug":
+        if arg.startswith("--db=") or arg in ("--debug", "--quiet", "-q"):
             i += 1
             continue
         return False

@@ -6,13 +6,13 @@ bad input never creates or touches a ledger; `marry import` applies the same rul
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from marrycli import settings
 from marrycli.domain import fold_name
 from marrycli.errors import BadInput
 
@@ -94,10 +94,12 @@ def validate_ref(ref: str | None) -> str | None:
     return ref
 
 
-def default_owner() -> str:
-    """$MARRY_USER, else the login name."""
-    owner = os.environ.get("MARRY_USER", "").strip()
-    what = "the owner ($MARRY_USER)"
+def default_owner(user: settings.Setting | None = None) -> str:
+    """The `user` setting (MARRY_USER, the config file; default: this run's), else the login
+    name; checked as a name."""
+    user = user or settings.current().user()
+    owner = user.value or ""
+    what = f"the owner ({user.label})"
     if not owner:
         what = "the login name (the default owner; MARRY_USER sets another)"
         import getpass  # only when MARRY_USER is unset: it costs startup time

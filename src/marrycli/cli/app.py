@@ -5,16 +5,17 @@ usage errors, a closed pipe or Ctrl-C before a command starts)."""
 import errno
 import os
 import sys
+from functools import partial
 from typing import Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
 
-from marrycli import __version__
-from marrycli.cli import customers, db, promises, report, transfer
+from marrycli import __version__, settings
+from marrycli.cli import config, customers, db, promises, report, transfer
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import BadInput, ExitStatus, MarryError
-from marrycli.render.output import notice, reset_consoles
+from marrycli.render import output
 
 # Click's exception base, wherever this Typer keeps Click (vendored or not).
 _CLICK_EXCEPTION = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -30,15 +31,17 @@ class MarryGroup(TyperGroup):
         return sorted(self.commands, key=lambda name: rank.get(name, len(rank)))
 
     def invoke(self, ctx: Any) -> Any:
-        reset_consoles()
+        output.reset_consoles()
         path, command = _command_to_run(self, ctx)
         try:
+            settings.configure(db=ctx.params.get("db"), quiet=ctx.params.get("quiet") or None)
             _check_utf8(ctx)
             _warn_about_tz()
             return super().invoke(ctx)
         except MarryError as error:
+            # A gate's refusal is the command's answer (exit 1): shown under --quiet too.
             gate = error.exit_status is ExitStatus.GATE_FAILED
-            notice(error.message if gate else f"error: {error.message}")
+            output.error(error.message if gate else f"error: {error.message}")
             raise typer.Exit(int(error.exit_status)) from None
         except (typer.Exit, typer.Abort, KeyboardInterrupt):
             raise
@@ -46,7 +49,7 @@ class MarryGroup(TyperGroup):
             _quiet_broken_pipe()
         except OSError as error:
             if error.filename is not None:  # a file the user named (or its folder)
-                notice(f"error: cannot use {error.filename}: {error.strerror or error}")
+                output.error(f"error: cannot use {error.filename}: {error.strerror or error}")
                 raise typer.Exit(int(ExitStatus.BAD_INPUT)) from None
             if error.errno not in _OUTPUT_ERRORS:
                 _internal_error(ctx, error)
@@ -63,6 +66,19 @@ class MarryGroup(TyperGroup):
                     setattr(error, "message", visible(message))  # noqa: B010
                 raise
             _internal_error(ctx, error)
+        finally:
+            settings.forget()
+
+    def _main_shell_completion(
+        self, ctx_args: Any, prog_name: str, complete_var: str | None = None
+    ) -> None:
+        """Answer the shell's completion request, if this run is one (`_MARRY_COMPLETE`)."""
+        variable = complete_var or f"_{prog_name}_COMPLETE".replace("-", "_").upper()
+        if not os.environ.get(variable):
+            return
+        from marrycli.cli.completion import answer
+
+        answer(partial(super()._main_shell_completion, ctx_args, prog_name, variable))
 
 
 def _interrupted(error: BaseException) -> bool:
@@ -86,7 +102,7 @@ def _internal_error(ctx: Any, error: BaseException) -> NoReturn:
 
         traceback.print_exc()
     detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
-    notice(f"internal error ({detail}); this is a bug: rerun with --debug and report it")
+    output.error(f"internal error ({detail}); this is a bug: rerun with --debug and report it")
     raise typer.Exit(int(ExitStatus.INTERNAL_ERROR)) from None
 
 
@@ -116,7 +132,7 @@ WRITES = frozenset(
 
 # The environment variables marry reads as text (TZ is read too: one it cannot use is a
 # warning, as for the C library).
-_ENVIRONMENT = ("MARRY_DB", "MARRY_USER", "MARRY_LOCK_TIMEOUT", "MARRY_STRICT", "MARRY_CONFIG")
+_ENVIRONMENT = (*settings.VARIABLES.values(), settings.CONFIG_VARIABLE)
 
 
 def _command_to_run(group: TyperGroup, ctx: Any) -> tuple[str, Any]:
@@ -183,17 +199,17 @@ def _warn_about_tz() -> None:
 
         warning = zone_warning()
         if warning is not None:
-            notice(f"warning: {warning}")
+            output.notice(f"warning: {warning}")
 
 
 def _output_failed(error: OSError, *, committed: bool) -> None:
     """Standard output cannot be written (a full disk, /dev/full, an I/O error)."""
     _stdout_to_devnull()  # what is still buffered must not fail again at exit
     reason = error.strerror or str(error)
-    if committed:
-        notice(f"warning: the output could not be written ({reason}); the write was recorded")
+    if committed:  # not silenced by --quiet: what the command was for went missing
+        output.error(f"warning: the output could not be written ({reason}); the write was recorded")
         raise typer.Exit(int(ExitStatus.OK))
-    notice(f"error: cannot write the output: {reason}")
+    output.error(f"error: cannot write the output: {reason}")
     raise typer.Exit(int(ExitStatus.BAD_INPUT))
 
 
@@ -231,13 +247,13 @@ app = MarryTyper(
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 
-def _show_version(value: bool) -> None:
-    if value:
+def _show_version(ctx: typer.Context, value: bool) -> None:
+    if value and not ctx.resilient_parsing:  # not while completing `marry --version <TAB>`
         sys.stdout.write(f"marry {__version__}\n")
         raise typer.Exit(int(ExitStatus.OK))
 
@@ -250,10 +266,18 @@ def root(
             "--db",
             metavar="PATH_OR_URL",
             help="The ledger: a file, sqlite:///PATH or postgresql+psycopg://USER@HOST/DB "
-            "(default: $MARRY_DB, else ledger.db in the user data folder).",
+            "(default: $MARRY_DB, the config file's db, else ledger.db in the user data folder).",
             show_default=False,
         ),
     ] = None,
+    quiet: Annotated[
+        bool,
+        typer.Option(
+            "--quiet",
+            "-q",
+            help="No notices or warnings on stderr; errors still show (also MARRY_QUIET=1).",
+        ),
+    ] = False,
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks of internal errors.")
     ] = False,
@@ -269,7 +293,7 @@ def root(
 # the directory, moving ledgers, and the ledger itself.
 COMMAND_ORDER = (
     "promise", "keep", "break", "renegotiate", "undo", "whatif", "agenda", "report", "check",
-    "customer", "export", "import", "db",
+    "customer", "export", "import", "db", "config",
 )  # fmt: skip
 
 app.add_typer(promises.promise_app, name="promise")
@@ -285,6 +309,7 @@ app.command("export")(transfer.export)
 app.command("import")(transfer.import_)
 app.add_typer(customers.customer_app, name="customer")
 app.add_typer(db.db_app, name="db")
+app.command("config")(config.config)
 
 
 def run() -> None:
@@ -305,7 +330,7 @@ def run() -> None:
         if error.errno not in _OUTPUT_ERRORS:
             raise
         _stdout_to_devnull()
-        notice(f"error: cannot write the output: {error.strerror or error}")
+        output.error(f"error: cannot write the output: {error.strerror or error}")
         raise SystemExit(int(ExitStatus.BAD_INPUT)) from None
     except Exception as error:
         if _interrupted(error):  # a Ctrl-C inside an import Typer makes before the command

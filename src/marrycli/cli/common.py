@@ -1,16 +1,17 @@
-"""What every command shares: its options (--format, --json, --ref, --as-of, --note, --at),
+"""What every command shares: its options (--format, --json, --ref, --as-of, --note, --at, ID),
 the output format checked before any work, the clock, WHEN parsing, and the ledger named
 by the global options (opened by the service, not here).
 """
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from marrycli import settings
+from marrycli.cli import completion
 from marrycli.errors import BadInput
 from marrycli.render import Format, require
 
@@ -63,6 +64,31 @@ AtOption = Annotated[
 ]
 
 
+IdArgument = Annotated[
+    str,
+    typer.Argument(
+        metavar="ID",
+        help="The promise: its number, or ref:KEY.",
+        show_default=False,
+        autocompletion=completion.open_promises,
+    ),
+]
+OwnerFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--owner",
+        metavar="NAME",
+        help="Only this owner's promises.",
+        autocompletion=completion.owners,
+    ),
+]
+# `undo` mostly corrects a resolved promise: its ID is not completed from the open ones.
+UndoIdArgument = Annotated[
+    str,
+    typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False),
+]
+
+
 def output_format(ctx: typer.Context, view: type, fmt: Format, json_flag: bool) -> Format:
     """The format asked for (--json wins); BadInput, before any work, if `view` has none such."""
     return require(view, Format.JSON if json_flag else fmt, command=ctx.command_path)
@@ -97,21 +123,9 @@ def as_of_moment(text: str | None, clock: datetime) -> datetime:
 
 
 def ledger(ctx: typer.Context) -> Ledger:
-    """The ledger named by --db, $MARRY_DB or the default; nothing is opened yet."""
+    """The ledger of the `db` setting (--db, MARRY_DB, the config file); nothing opened yet."""
     from marrycli.service.ledgers import open_ledger
 
-    return open_ledger(ctx.find_root().params.get("db"), lock_timeout=lock_timeout())
-
-
-def lock_timeout() -> float:
-    """$MARRY_LOCK_TIMEOUT in seconds (default 30)."""
-    raw = os.environ.get("MARRY_LOCK_TIMEOUT", "").strip()
-    if not raw:
-        return 30.0
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= 86400:
-        raise BadInput(f"MARRY_LOCK_TIMEOUT={raw!r} is not a number of seconds from 0 to 86400")
-    return seconds
+    del ctx  # the root group configured the run's settings with its options (cli.app)
+    found = settings.current()
+    return open_ledger(found.db(), lock_timeout=found.lock_timeout().value)

@@ -5,6 +5,7 @@ from typing import Annotated
 import typer
 
 from marrycli import rules
+from marrycli.cli import completion
 from marrycli.cli.common import FormatOption, JsonOption, ledger, now, output_format
 from marrycli.cli.help import MarryTyper
 from marrycli.render import Format, emit
@@ -38,7 +39,13 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
 def rename(
     ctx: typer.Context,
     old: Annotated[
-        str, typer.Argument(metavar="OLD", help="The customer's current name.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="OLD",
+            help="The customer's current name.",
+            show_default=False,
+            autocompletion=completion.customers,
+        ),
     ],
     new: Annotated[str, typer.Argument(metavar="NEW", help="The new name.", show_default=False)],
 ) -> None:
@@ -65,10 +72,22 @@ def rename(
 def merge(
     ctx: typer.Context,
     source: Annotated[
-        str, typer.Argument(metavar="FROM", help="The customer to merge away.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="FROM",
+            help="The customer to merge away.",
+            show_default=False,
+            autocompletion=completion.customers,
+        ),
     ],
     into: Annotated[
-        str, typer.Argument(metavar="INTO", help="The customer that stays.", show_default=False)
+        str,
+        typer.Argument(
+            metavar="INTO",
+            help="The customer that stays.",
+            show_default=False,
+            autocompletion=completion.customers,
+        ),
     ],
 ) -> None:
     """Merge one customer into another: its promises count for INTO, and its name leads there.

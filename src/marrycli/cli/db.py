@@ -6,7 +6,7 @@ from marrycli.cli.common import FormatOption, JsonOption, ledger, output_format
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import LedgerUnusable
 from marrycli.render import Format, emit
-from marrycli.render.output import notice
+from marrycli.render.output import error, notice
 
 db_app = MarryTyper(
     help="The ledger itself: where it is, an integrity check, upgrades.\n\n\b\nExample:\n"
@@ -47,8 +47,8 @@ def check(ctx: typer.Context) -> None:
 
     problems = check_ledger(ledger(ctx))
     if problems:
-        for problem in problems:
-            notice(problem)
+        for problem in problems:  # the error's detail: shown under --quiet too
+            error(problem)
         raise LedgerUnusable(f"the ledger failed its check ({len(problems)} problem(s))")
     notice("the ledger is sound")
 

@@ -2,7 +2,8 @@
 
 Typer writes an argument as `TEXT <str>` in help and `{TEXT}` in the usage line, and an
 option without a metavar as `--customer <str>`. `MarryCommand` writes what Click would:
-the metavar alone, a choice as `[a|b]`. Every `MarryTyper` command is a `MarryCommand`.
+the metavar alone, a choice as `[a|b]`. Every `MarryTyper` command is a `MarryCommand`;
+when one runs (never for its --help), the config file is read first, if needed.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import typer
 from typer.core import TyperCommand
 from typer.models import CommandFunctionType
 
+from marrycli import settings
+
 _TYPE_HINT = re.compile(r" <([^<>]*)>$")  # Typer's " <str>" at the end of an option's names
 
 
@@ -25,6 +28,12 @@ def _metavar(param: Any) -> str:
 
 class MarryCommand(TyperCommand):
     """A command whose usage line and help name arguments and options as people write them."""
+
+    def invoke(self, ctx: Any) -> Any:
+        # Whether notices are quiet is known before the command runs: a bad config file or
+        # MARRY_QUIET stops it before any work, and a notice after a write cannot fail it.
+        settings.current().quiet()
+        return super().invoke(ctx)
 
     def collect_usage_pieces(self, ctx: Any) -> list[str]:
         pieces = [self.options_metavar] if self.options_metavar else []

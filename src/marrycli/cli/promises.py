@@ -6,15 +6,19 @@ from typing import Annotated
 
 import typer
 
-from marrycli import rules
+from marrycli import rules, settings
+from marrycli.cli import completion
 from marrycli.cli.common import (
     AsOfOption,
     AtOption,
     FormatOption,
+    IdArgument,
     JsonOption,
     NoteOption,
+    OwnerFilterOption,
     PageFormatOption,
     RefOption,
+    UndoIdArgument,
     as_of_moment,
     ledger,
     now,
@@ -34,11 +38,6 @@ promise_app = MarryTyper(
     no_args_is_help=True,
     rich_markup_mode=None,
 )
-
-IdArgument = Annotated[
-    str,
-    typer.Argument(metavar="ID", help="The promise: its number, or ref:KEY.", show_default=False),
-]
 
 
 class StatusFilter(StrEnum):
@@ -78,7 +77,12 @@ def add(
     customer: Annotated[
         str,
         typer.Option(
-            "--customer", "-c", metavar="NAME", help="Who it was promised to.", show_default=False
+            "--customer",
+            "-c",
+            metavar="NAME",
+            help="Who it was promised to.",
+            show_default=False,
+            autocompletion=completion.customers,
         ),
     ],
     due: Annotated[
@@ -101,18 +105,22 @@ def add(
         typer.Option(
             "--owner",
             metavar="NAME",
-            help="Who promised (default: $MARRY_USER, else your login name).",
+            help="Who promised (default: $MARRY_USER, the config file's user, else "
+            "your login name).",
+            autocompletion=completion.owners,
         ),
     ] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeat for more.")] = None,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option("--tag", help="A tag; repeat for more.", autocompletion=completion.tags),
+    ] = None,
     ref: RefOption = None,
     strict: Annotated[
         bool,
         typer.Option(
             "--strict",
-            envvar="MARRY_STRICT",
-            help="Refuse a risky promise (exit 1, nothing recorded). Also MARRY_STRICT=1.",
-            show_envvar=False,
+            help="Refuse a risky promise (exit 1, nothing recorded). Also MARRY_STRICT=1, "
+            "or strict = true in the config file.",
         ),
     ] = False,
     force: Annotated[
@@ -138,6 +146,8 @@ def add(
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
     if strict and force:
         raise BadInput("--strict and --force contradict each other; give one")
+    # --force is an option too: it outranks strict from the environment or the config file.
+    strict = strict or (not force and settings.current().strict().value)
     clock = now()
     recorded = add_promise(
         ledger(ctx),
@@ -418,7 +428,7 @@ def renegotiate(
 
 def undo(
     ctx: typer.Context,
-    promise: IdArgument,
+    promise: UndoIdArgument,
     note: NoteOption = None,
     ref: RefOption = None,
     fmt: FormatOption = Format.TABLE,
@@ -496,9 +506,7 @@ def what_if(
 
 def agenda(
     ctx: typer.Context,
-    owner: Annotated[
-        str | None, typer.Option("--owner", metavar="NAME", help="Only this owner's promises.")
-    ] = None,
+    owner: OwnerFilterOption = None,
     within: Annotated[
         str,
         typer.Option("--within", metavar="WHEN", help="Due by then (default: +7d)."),

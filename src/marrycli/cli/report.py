@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from marrycli import rules
+from marrycli.cli import completion
 from marrycli.cli.common import (
     AsOfOption,
     FormatOption,
@@ -39,6 +40,7 @@ def report(
             "-c",
             metavar="NAME",
             help="One customer in detail: why it stands where it does.",
+            autocompletion=completion.customers,
         ),
     ] = None,
     as_of: AsOfOption = None,
@@ -107,7 +109,11 @@ def check(
     customer: Annotated[
         list[str] | None,
         typer.Option(
-            "--customer", "-c", metavar="NAME", help="Check only this customer; repeat for more."
+            "--customer",
+            "-c",
+            metavar="NAME",
+            help="Check only this customer; repeat for more.",
+            autocompletion=completion.customers,
         ),
     ] = None,
     min_stage: Annotated[

@@ -29,7 +29,11 @@ class Format(StrEnum):
 
 # Where each format's renderers are; importing the modules registers them.
 _MODULES: dict[Format, tuple[str, ...]] = {
-    Format.TABLE: ("marrycli.render.tables", "marrycli.render.report_tables"),
+    Format.TABLE: (
+        "marrycli.render.tables",
+        "marrycli.render.report_tables",
+        "marrycli.render.settings_tables",
+    ),
     Format.JSON: ("marrycli.render.documents",),
     Format.CSV: ("marrycli.render.documents",),
     Format.HTML: ("marrycli.render.html",),

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from marrycli import settings
 from marrycli.dates import format_utc
 from marrycli.domain import CustomerReport, Event, Promise, Size
 from marrycli.formats.csv import PROMISE_CSV_FIELDS, to_csv
@@ -28,6 +29,7 @@ from marrycli.render.views import (
     PromiseList,
     PromiseWritten,
     Report,
+    SettingsView,
     TagsReport,
     WhatIfView,
 )
@@ -43,6 +45,7 @@ if TYPE_CHECKING:
         TagReport,
         Timing,
     )
+    from marrycli.service.config import Effective
 
 
 def _time(moment: datetime | None) -> str | None:
@@ -383,3 +386,28 @@ def _tags_json(view: TagsReport) -> str:
 @renders(TagsReport, Format.CSV)
 def _tags_csv(view: TagsReport) -> str:
     return to_csv(TAG_FIELDS, (tag_dict(r) for r in view.tags))
+
+
+# -- marry config ----------------------------------------------------------------------------
+
+
+def settings_document(effective: Effective) -> dict[str, Any]:
+    """`marry config --json`: the file, and each setting's value, source and origin."""
+    file = effective.file
+    return {
+        "file": {
+            "path": str(file.path),
+            "found": file.found,
+            "source": file.source,
+            "from": settings.CONFIG_VARIABLE if file.source == "environment" else None,
+        },
+        "settings": {
+            s.name: {"value": s.value, "source": s.source, "from": s.origin}
+            for s in effective.settings
+        },
+    }
+
+
+@renders(SettingsView, Format.JSON)
+def _settings_json(view: SettingsView) -> str:
+    return to_json(settings_document(view.effective))

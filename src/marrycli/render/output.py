@@ -1,5 +1,6 @@
 """Where rendered output goes: the two Rich consoles (stdout for data, stderr for
-messages), plain text to stdout, and one-line notices to stderr.
+messages), plain text to stdout, and one-line notices (silenced by --quiet) and errors
+(never silenced) to stderr.
 
 Tables are printed without trailing spaces; a console at least MIN_WIDTH wide; a broken
 pipe is raised to the one error handler in `cli.app` instead of Rich's exit 1.
@@ -11,6 +12,9 @@ import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import IO, TYPE_CHECKING, Any
+
+from marrycli import settings
+from marrycli.errors import MarryError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -108,10 +112,21 @@ def emit_pieces(pieces: Iterable[str]) -> None:
 
 
 def notice(message: str) -> None:
-    """A one-line notice on stderr, its control and format characters made visible.
+    """A notice or warning on stderr (one line); nothing under --quiet."""
+    try:
+        quiet = settings.current().quiet().value
+    except MarryError:  # a bad config file: the command reports it before it runs
+        quiet = False
+    if not quiet:
+        error(message)
 
-    A notice that cannot be written (stderr closed or full) is dropped: there is nowhere
-    else to say it, and it must not turn a finished command into a failure.
+
+def error(message: str) -> None:
+    """A line on stderr that --quiet does not silence: an error, or a gate's answer.
+
+    Its control and format characters are made visible. A line that cannot be written
+    (stderr closed or full) is dropped: there is nowhere else to say it, and it must not
+    turn a finished command into a failure.
     """
     if not message.isprintable():
         from marrycli.render.safety import visible

@@ -1,5 +1,5 @@
 """A progress bar on stderr for the long commands (export to a file, import): on a
-terminal only, and gone once done (`transient`); a script sees nothing.
+terminal only, not under --quiet, and gone once done (`transient`); a script sees nothing.
 
 `LineCounter` turns the lines written to an output stream into progress.
 """
@@ -11,18 +11,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from marrycli import settings
 from marrycli.render.output import console
 
 
 @contextmanager
 def progress_bar(what: str, total: int, unit: str) -> Iterator[Callable[[int, int], None]]:
-    """On a terminal (stderr), a bar: `what`, the share of `total` done, how many `unit`
-    so far, their rate and the time left; nothing in a script.
+    """On a terminal (stderr), unless quiet, a bar: `what`, the share of `total` done, how
+    many `unit` so far, their rate and the time left; nothing in a script.
 
     The callback takes the `unit`s just done and how much of `total` is done (for an
     import: promises written and bytes of the file read).
     """
-    if not sys.stderr.isatty():
+    if not sys.stderr.isatty() or settings.current().quiet().value:
         yield lambda _done, _completed: None
         return
     import time

@@ -25,6 +25,7 @@ from marrycli.domain import (
     TagReport,
     WhatIf,
 )
+from marrycli.service.config import Effective
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,3 +136,11 @@ class Agenda:
     items: Sequence[AgendaItem]
     as_of: datetime
     until: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SettingsView:
+    """`marry config`: every setting, its value and where it came from."""
+
+    WHAT: ClassVar[str] = "`marry config`"
+    effective: Effective

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from marrycli.domain import LedgerInfo
 
 if TYPE_CHECKING:
+    from marrycli.settings import Setting
     from marrycli.storage.ledger import Ledger as Ledger  # what cli holds, never opens
 
 
@@ -47,9 +48,9 @@ def upgrade_ledger(ledger: Ledger) -> tuple[int, int]:
     return ledger.upgrade()
 
 
-def open_ledger(db: str | None, *, lock_timeout: float) -> Ledger:
-    """The ledger named by `db` (--db), else $MARRY_DB, else the default; nothing opened yet."""
+def open_ledger(db: Setting, *, lock_timeout: float) -> Ledger:
+    """The ledger the `db` setting names (None: the default place); nothing opened yet."""
     from marrycli.storage.ledger import Ledger as Ledger  # what cli holds, never opens
     from marrycli.storage.location import resolve_location
 
-    return Ledger(resolve_location(db), lock_timeout=lock_timeout)
+    return Ledger(resolve_location(db.value, db.label), lock_timeout=lock_timeout)

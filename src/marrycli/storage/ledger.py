@@ -61,9 +61,12 @@ def schema_version() -> int:
 class Ledger:
     """A ledger at one location; opens connections in read or write transactions."""
 
-    def __init__(self, location: Location, lock_timeout: float = 30.0) -> None:
+    def __init__(
+        self, location: Location, lock_timeout: float = 30.0, connect_timeout: int = 10
+    ) -> None:
         self.location = location
         self.lock_timeout = lock_timeout
+        self.connect_timeout = connect_timeout  # seconds to reach a PostgreSQL server
         self._engine: Engine | None = None
         self._begin_sql = "BEGIN"
 
@@ -92,6 +95,21 @@ class Ledger:
                 self._begin_sql = "BEGIN"
                 with conn.begin():
                     yield conn
+
+    @contextmanager
+    def peek(self) -> Iterator[Connection | None]:
+        """A read transaction on the ledger as it is, or None when it does not exist or is not
+        at this marry's schema version: nothing is created, upgraded or refused (completion)."""
+        with self._errors():
+            if self.is_sqlite:
+                assert self.location.path is not None
+                if not self.location.path.is_file():
+                    yield None
+                    return
+            with self._connect() as conn:
+                self._begin_sql = "BEGIN"
+                with conn.begin():
+                    yield conn if self._version(conn) == schema_version() else None
 
     @contextmanager
     def write(self, create: bool = True) -> Iterator[Connection | None]:
@@ -158,7 +176,7 @@ class Ledger:
         return create_engine(
             self.location.url,
             poolclass=NullPool,
-            connect_args={"connect_timeout": 10, "application_name": "marry"},
+            connect_args={"connect_timeout": self.connect_timeout, "application_name": "marry"},
         )
 
     # -- versions, creation and upgrades --------------------------------------

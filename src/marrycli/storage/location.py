@@ -1,4 +1,4 @@
-"""Where the ledger is: `--db` / `MARRY_DB` as a path or a URL, resolved without opening anything.
+"""Where the ledger is: the `db` setting as a path or a URL, resolved without opening anything.
 
 Every way of naming a ledger goes through `resolve_location`, which refuses what cannot
 work (exit 2) before anything is opened. A PostgreSQL URL is parsed here with the
@@ -59,12 +59,11 @@ def default_path() -> Path:
     return Path(user_data_dir("marry", appauthor=False)) / "ledger.db"
 
 
-def resolve_location(db: str | None) -> Location:
-    """Turn `--db`, else `$MARRY_DB`, else the default into a Location; BadInput if unusable."""
-    source = "--db"
-    if db is None:
-        db = os.environ.get("MARRY_DB") or None
-        source = "MARRY_DB"
+def resolve_location(db: str | None, source: str = "--db") -> Location:
+    """Turn the `db` setting (None: the default) into a Location; BadInput if unusable.
+
+    `source` names where `db` came from in messages: `--db`, `MARRY_DB`, `FILE: db`.
+    """
     if db is None:
         return Location("sqlite", path=default_path())
     if not db.strip():
