@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from marrycli import __version__, settings
-from marrycli.cli import config, customers, db, promises, report, transfer
+from marrycli.cli import config, customers, db, planning, promises, report, transfer
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import BadInput, ExitStatus, MarryError
 from marrycli.render import output
@@ -301,8 +301,8 @@ app.command("keep")(promises.keep)
 app.command("break")(promises.break_promise)
 app.command("renegotiate")(promises.renegotiate)
 app.command("undo")(promises.undo)
-app.command("whatif")(promises.what_if)
-app.command("agenda")(promises.agenda)
+app.command("whatif")(planning.what_if)
+app.command("agenda")(planning.agenda)
 app.command("report")(report.report)
 app.command("check")(report.check)
 app.command("export")(transfer.export)
