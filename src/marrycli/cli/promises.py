@@ -61,8 +61,12 @@ def _finish(recorded: Recorded, fmt: Format) -> None:
 
     if recorded.notice:
         notice(recorded.notice)
+    if recorded.new_customer:
+        notice(recorded.new_customer)
     if recorded.warning:
         notice(f"warning: {recorded.warning}")
+    if recorded.note:
+        notice(f"note: {recorded.note}")
     emit(PromiseWritten(promise=recorded.promise, as_of=now()), fmt)
 
 
@@ -122,7 +126,18 @@ def add(
         ),
     ] = False,
     force: Annotated[
-        bool, typer.Option("--force", help="Record without weighing the promise first.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Record without weighing the promise first, nor asking about a new customer.",
+        ),
+    ] = False,
+    new_customer: Annotated[
+        bool,
+        typer.Option(
+            "--new-customer",
+            help="The customer is new: record it even if its name looks like a known one's.",
+        ),
     ] = False,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
@@ -131,7 +146,8 @@ def add(
 
     First it is weighed against the ledger: what breaking it would do to the customer,
     how often promises of this size are kept on time, and what else falls due that
-    week. A risky promise gets a warning on stderr; with --strict it is refused.
+    week. A risky promise gets a warning on stderr; with --strict it is refused. So does
+    a new customer whose name looks like a typo of a known one (`did you mean ...?`).
 
     \b
     Examples:
@@ -161,6 +177,7 @@ def add(
         now=clock,
         guard=not force,
         strict=strict,
+        ask_new_customer=not (force or new_customer),
     )
     _finish(recorded, fmt)
 
