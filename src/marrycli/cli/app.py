@@ -12,7 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from marrycli import __version__, settings
-from marrycli.cli import config, customers, db, planning, promises, report, transfer
+from marrycli.cli import config, corrections, customers, db, planning, promises, report, transfer
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import BadInput, ExitStatus, MarryError
 from marrycli.render import output
@@ -118,6 +118,7 @@ _OUTPUT_ERRORS = frozenset(
 WRITES = frozenset(
     {
         "promise add",
+        "promise amend",
         "promise cancel",
         "keep",
         "break",
@@ -296,6 +297,7 @@ COMMAND_ORDER = (
     "customer", "export", "import", "db", "config",
 )  # fmt: skip
 
+promises.promise_app.command("amend")(corrections.amend)
 app.add_typer(promises.promise_app, name="promise")
 app.command("keep")(promises.keep)
 app.command("break")(promises.break_promise)

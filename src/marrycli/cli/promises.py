@@ -55,7 +55,7 @@ class ListOrder(StrEnum):
     MADE = "made"
 
 
-def _finish(recorded: Recorded, fmt: Format) -> None:
+def finish_write(recorded: Recorded, fmt: Format) -> None:
     """A write's notice and warning on stderr, then the promise as it stands now."""
     from marrycli.render.views import PromiseWritten
 
@@ -179,7 +179,7 @@ def add(
         strict=strict,
         ask_new_customer=not (force or new_customer),
     )
-    _finish(recorded, fmt)
+    finish_write(recorded, fmt)
 
 
 @promise_app.command("list")
@@ -340,7 +340,7 @@ def cancel(
         owner=rules.default_owner(),
         now=now(),
     )
-    _finish(recorded, fmt)
+    finish_write(recorded, fmt)
 
 
 def _outcome(
@@ -368,7 +368,7 @@ def _outcome(
         owner=rules.default_owner(),
         now=clock,
     )
-    _finish(recorded, fmt)
+    finish_write(recorded, fmt)
 
 
 def keep(
@@ -443,7 +443,7 @@ def renegotiate(
         owner=rules.default_owner(),
         now=clock,
     )
-    _finish(recorded, fmt)
+    finish_write(recorded, fmt)
 
 
 def undo(
@@ -474,4 +474,4 @@ def undo(
         owner=rules.default_owner(),
         now=now(),
     )
-    _finish(recorded, fmt)
+    finish_write(recorded, fmt)

@@ -76,8 +76,8 @@ def promise_dict(promise: Promise, as_of: datetime, events: bool = False) -> dic
 
 
 def event_dict(event: Event) -> dict[str, Any]:
-    """SPEC §2's event object."""
-    return {
+    """SPEC §2's event object; an amendment's has its `"changes": {field: new value}` too."""
+    document: dict[str, Any] = {
         "id": event.id,
         "kind": event.kind.value,
         "at": format_utc(event.at),
@@ -87,6 +87,9 @@ def event_dict(event: Event) -> dict[str, Any]:
         "ref": event.ref,
         "voids": event.voids,
     }
+    if event.amendment is not None:
+        document["changes"] = event.amendment.changes()
+    return document
 
 
 def promises_csv(promises: Iterable[Promise], as_of: datetime) -> str:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from marrycli.dates import format_local
-from marrycli.domain import Promise, Status
+from marrycli.domain import Event, Promise, Status
 from marrycli.render import Format, Notice, Rendered, renders
 from marrycli.render.layout import Column, fit_table
 from marrycli.render.output import console
@@ -137,7 +137,7 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
             Text(kind, style="dim" if event.id in voided else ""),
             format_local(event.at),
             format_local(event.due) if event.due else "",
-            Text(visible(event.note or "")),
+            Text(visible(_event_note(event))),
             Text(visible(event.owner or "")),
             Text(visible(event.ref or "")),
         ])  # fmt: skip
@@ -218,3 +218,14 @@ def _customers(view: CustomerList) -> Rendered:
 @renders(LedgerInfoView, Format.TABLE)
 def _info(view: LedgerInfoView) -> list[Any]:
     return [info_table(view.info, console())]
+
+
+def _event_note(event: Event) -> str:
+    """An event's note; an amendment's changes before it (`size: large; tags: sso, eu`)."""
+    if event.amendment is None:
+        return event.note or ""
+    changes = "; ".join(
+        f"{name}: {', '.join(new) if isinstance(new, list) else new}"
+        for name, new in event.amendment.changes().items()
+    )
+    return f"{changes} ({event.note})" if event.note else changes

@@ -1,19 +1,19 @@
-"""Use cases of events: keep, break, renegotiate, cancel and undo, each through the one
-event write (`_write_event`), and what-if, which weighs one without recording it."""
+"""Use cases of events: keep, break, renegotiate, cancel, amend and undo, each through the
+one event write (`_write_event`), and what-if, which weighs one without recording it."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from marrycli.dates import When, format_local, to_micros
-from marrycli.domain import EventKind, Promise, Recorded, Status, WhatIf
+from marrycli.domain import Amendment, EventKind, Promise, Recorded, Size, Status, Value, WhatIf
 from marrycli.errors import BadInput
 from marrycli.model import discipline
 from marrycli.model.scoring import score_customer
-from marrycli.rules import PromiseId
+from marrycli.rules import TAGS_MAX, PromiseId
 from marrycli.service.lookup import describe_ref, load_promise, resolve_promise
 from marrycli.service.writes import not_in_future, take_ref, write_transaction
 
@@ -99,6 +99,7 @@ class EventValues:
     note: str | None
     due: datetime | None = None  # a renegotiation's new due date
     voids: int | None = None  # the event a void cancels
+    amendment: Amendment | None = None  # what an amendment changes
 
 
 # Given the promise as it stands, the event to record, or a Recorded for a no-op.
@@ -141,6 +142,7 @@ def _write_event(
             owner=decision.owner,
             voids=decision.voids,
             recorded=to_micros(decision.recorded),
+            amendment=decision.amendment,
         )
         take_ref(conn, ref, promise_id, event_id)
         return Recorded(promise=load_promise(conn, promise_id))
@@ -294,13 +296,13 @@ def undo(
     owner: str,
     now: datetime,
 ) -> Recorded:
-    """Void the last standing event of a promise (a void itself cannot be undone)."""
+    """Void the last standing event of a promise, an amendment too (a void itself cannot be
+    undone)."""
 
     def decide(current: Promise) -> EventValues:
-        standing = current.standing_events()
-        if not standing:
+        target = current.last_standing()  # what history's rules allow a void to cancel
+        if target is None:
             raise BadInput(f"promise {current.id} has nothing to undo; it has no standing event")
-        target = standing[-1]  # what history's rules allow a void to cancel
         moment = max(now, target.at)
         return EventValues(at=moment, recorded=now, owner=owner, note=note, voids=target.id)
 
@@ -310,3 +312,68 @@ def undo(
 def _last_time(promise: Promise) -> datetime | None:
     standing = promise.standing_events()
     return standing[-1].at if standing else None
+
+
+def amend(
+    ledger: Ledger,
+    promise: PromiseId,
+    *,
+    text: str | None,
+    size: Size | None,
+    value: Value | None,
+    owner: str | None,
+    tag: Sequence[str],
+    untag: Sequence[str],
+    note: str | None,
+    ref: str | None,
+    by: str,
+    now: datetime,
+) -> Recorded:
+    """Correct how a promise was recorded (SPEC §6): an `amended` event of the fields that
+    change; BadInput for a field given its value already (nothing is recorded)."""
+
+    def decide(current: Promise) -> EventValues:
+        change = _plan_amendment(current, text, size, value, owner, tag, untag)
+        moment = max(now, current.made)  # a correction, stamped when it is made
+        return EventValues(at=moment, recorded=now, owner=by, note=note, amendment=change)
+
+    return _write_event(ledger, promise, EventKind.AMENDED, ref, decide)
+
+
+def _plan_amendment(
+    current: Promise,
+    text: str | None,
+    size: Size | None,
+    value: Value | None,
+    owner: str | None,
+    tag: Sequence[str],
+    untag: Sequence[str],
+) -> Amendment:
+    """The amendment of `current`'s terms asked for; BadInput for one that changes nothing."""
+    pid = current.id
+
+    def same(option: str, shown: str) -> BadInput:
+        return BadInput(
+            f"{option}: promise {pid} already has {shown}; an amendment records only changes"
+        )
+
+    if text is not None and text == current.text:
+        raise same("--text", "this text")
+    if size is not None and size is current.size:
+        raise same("--size", f"size {size.value}")
+    if value is not None and value is current.value:
+        raise same("--value", f"value {value.value}")
+    if owner is not None and owner == current.owner:
+        raise same("--owner", "this owner")
+    tags: tuple[str, ...] | None = None
+    if tag or untag:
+        for name in tag:
+            if name in current.tags:
+                raise same("--tag", f"the tag {name!r}")
+        for name in untag:
+            if name not in current.tags:
+                raise BadInput(f"--untag: promise {pid} has no tag {name!r} to remove")
+        tags = tuple(t for t in current.tags if t not in untag) + tuple(tag)
+        if len(tags) > TAGS_MAX:
+            raise BadInput(f"promise {pid} would have {len(tags)} tags; the limit is {TAGS_MAX}")
+    return Amendment(text=text, size=size, value=value, owner=owner, tags=tags)
