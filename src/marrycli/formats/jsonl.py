@@ -254,6 +254,9 @@ def _event(line: Line, event_ids: set[int]) -> ImportEvent:
         raise line.fail("only a void event cancels another")
     if voids is None and kind is EventKind.VOID:
         raise line.fail("a void event needs voids: the event it cancels")
+    amended = kind is EventKind.AMENDED
+    if not amended and line.get("changes", optional=True) is not None:
+        raise line.fail("only an amended event has changes")
     return ImportEvent(
         line=line.number,
         id=eid,
@@ -265,6 +268,7 @@ def _event(line: Line, event_ids: set[int]) -> ImportEvent:
         ref=line.ref(),
         voids=voids,
         recorded=line.time("recorded"),
+        amendment=line.amendment() if amended else None,
     )
 
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from marrycli.dates import RANGE_WORDS, in_range
-from marrycli.domain import Event, EventKind, Promise, Size, Value
+from marrycli.domain import Amendment, Event, EventKind, Promise, Size, Value
 from marrycli.errors import BadInput
 from marrycli.history import describe, problem
 from marrycli.rules import CLOCK_SKEW, validate_name, validate_ref, validate_tags, validate_text
@@ -37,6 +37,7 @@ class ImportEvent:
     ref: str | None
     voids: int | None
     recorded: datetime
+    amendment: Amendment | None = None  # what an `amended` event changes
 
 
 @dataclass(slots=True)
@@ -202,6 +203,32 @@ class Line:
         except BadInput as error:
             raise self.fail(error.message) from None
 
+    def amendment(self, name: str = "changes") -> Amendment:
+        """An amendment's changes: an object of the promise's fields it changes (at least one),
+        each checked as that field is."""
+        changes = self.get(name)
+        if not isinstance(changes, dict) or not changes:
+            raise self.fail(
+                f"{name} is not an object of the fields it changes: {show_value(changes)}"
+            )
+        unknown = sorted(set(changes) - set(Amendment._fields))
+        if unknown:
+            raise self.fail(
+                f"{name} has {show_value(unknown[0])}, not one of {', '.join(Amendment._fields)}"
+            )
+        fields = Line(self.number, changes, self.now)
+
+        def member(field: str, enum: Any) -> Any:
+            return fields.choice(field, enum) if changes.get(field) is not None else None
+
+        return Amendment(
+            text=fields.text("text", "the text", optional=True),
+            size=member("size", Size),
+            value=member("value", Value),
+            owner=fields.name("owner", "owner", optional=True),
+            tags=fields.tags() if changes.get("tags") is not None else None,
+        )
+
 
 def parse_time(value: Any, fail: Any) -> datetime:
     """An exported time (ISO 8601 with Z or an offset) as an aware UTC datetime, in range."""
@@ -244,7 +271,7 @@ class History:
         stored = Event(
             id=event.id, promise_id=self.promise.id, kind=event.kind, at=event.at, due=event.due
         )
-        stored = stored._replace(voids=event.voids)
+        stored = stored._replace(voids=event.voids, amendment=event.amendment)
         self.promise = self.promise._replace(events=(*self.promise.events, stored))
 
 

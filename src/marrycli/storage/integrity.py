@@ -104,7 +104,8 @@ _REFERENCES = (
 
 def _tampering(conn: Connection) -> list[str]:
     """Values no write of marry's stores: unknown sizes, values and kinds, times out of
-    range, tags that are not a JSON list of texts, merges no `customer merge` makes."""
+    range, tags that are not a JSON list of texts, amendments that are not one (or changes
+    on another event), merges no `customer merge` makes."""
     problems = []
     for table, column, what, choices in _CHOICES:
         allowed = ", ".join(f"'{choice}'" for choice in choices)
@@ -125,6 +126,17 @@ def _tampering(conn: Connection) -> list[str]:
     for promise_id, tags in conn.exec_driver_sql("SELECT id, tags FROM marry_promise ORDER BY id"):
         try:
             repo.read_tags(tags, f"the tags of promise {promise_id}")
+        except repo.Damage as damage:
+            problems.append(damage.problem)
+    for event_id, kind, changes in conn.exec_driver_sql(
+        "SELECT id, kind, changes FROM marry_event"
+        " WHERE kind = 'amended' OR changes IS NOT NULL ORDER BY id"
+    ):
+        if kind != "amended":
+            problems.append(f"event {event_id} is {kind} but has an amendment's changes")
+            continue
+        try:
+            repo.read_amendment(changes, f"the changes of event {event_id}")
         except repo.Damage as damage:
             problems.append(damage.problem)
     rows = conn.exec_driver_sql("SELECT id, merged_into FROM marry_customer ORDER BY id").all()

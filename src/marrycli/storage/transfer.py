@@ -35,7 +35,7 @@ def _time(us: int | None) -> str | None:
 _EXPORT_SQL = (
     "SELECT p.id, p.customer_id, p.text, p.made, p.due, p.size, p.value, p.owner, p.tags,"
     " p.recorded, pr.ref,"
-    " e.id, e.kind, e.at, e.due, e.note, e.owner, e.voids, e.recorded, er.ref"
+    " e.id, e.kind, e.at, e.due, e.note, e.owner, e.voids, e.recorded, er.ref, e.changes"
     " FROM marry_promise p"
     " LEFT JOIN marry_ref pr ON pr.promise_id = p.id AND pr.event_id IS NULL"
     " LEFT JOIN marry_event e ON e.promise_id = p.id"
@@ -86,7 +86,8 @@ def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
     last = None
     # Unpacked in _EXPORT_SQL's column order.
     for (pid, cid, text_, made, due, size, value, owner, tags, recorded, ref,
-         eid, kind, at, new_due, note, eowner, voids, erecorded, eref) in rows:  # fmt: skip
+         eid, kind, at, new_due, note, eowner, voids, erecorded, eref,
+         changes) in rows:  # fmt: skip
         if pid != last:
             last = pid
             yield {
@@ -104,7 +105,7 @@ def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
                 "recorded": _time(recorded),
             }
         if eid is not None:
-            yield {
+            event = {
                 "type": "event",
                 "id": eid,
                 "promise_id": pid,
@@ -117,6 +118,10 @@ def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
                 "voids": voids,
                 "recorded": _time(erecorded),
             }
+            if kind == "amended":
+                what = f"the changes of event {eid}"
+                event["changes"] = repo.read_amendment(changes, what).changes()
+            yield event
 
 
 # -- import ------------------------------------------------------------------------------------
@@ -318,6 +323,9 @@ class Importer:
                     "owner": event.owner,
                     "voids": by_file_id[event.voids] if event.voids is not None else None,
                     "recorded": to_micros(event.recorded),
+                    "changes": repo.write_amendment(event.amendment)
+                    if event.amendment is not None
+                    else None,
                 }
             )
             by_file_id[event.id] = event_id

@@ -29,9 +29,11 @@ from marrycli.storage.repo.rows import (
     END_MICROS,
     FIRST_MICROS,
     Damage,
+    read_amendment,
     read_tags,
     read_text,
     read_time,
+    write_amendment,
 )
 from marrycli.storage.repo.writes import (
     StoredRef,
@@ -69,10 +71,12 @@ __all__ = [
     "lock_promise",
     "merge_customers",
     "promise_customer_id",
+    "read_amendment",
     "read_tags",
     "read_text",
     "read_time",
     "rename_customer",
     "report_promises",
     "reserve_ids",
+    "write_amendment",
 ]
