@@ -83,6 +83,7 @@ class Shows:
 SHOWS = [
     Shows("marry promise add", PromiseWritten, ("promise", "add", "Runbook", "-c", "acme")),
     Shows("marry promise cancel", PromiseWritten, ("promise", "cancel", "{open}", "--note", "x")),
+    Shows("marry promise amend", PromiseWritten, ("promise", "amend", "{open}", "--size", "small")),
     Shows("marry keep", PromiseWritten, ("keep", "{open}")),
     Shows("marry break", PromiseWritten, ("break", "{open}")),
     Shows("marry renegotiate", PromiseWritten, ("renegotiate", "{open}", "--due", "+10d")),

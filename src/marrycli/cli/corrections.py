@@ -71,7 +71,7 @@ def amend(
     \b
     Examples:
       marry promise amend 12 --size large --note "it is the whole SSO rollout"
-      marry promise amend 12 --text "Ship SSO for the EU tenants" --tag eu --untag q4
+      marry promise amend 12 --text "Ship SSO for the EU" --tag eu --untag q4
     """
     from marrycli.cli.promises import finish_write
     from marrycli.render.views import PromiseWritten
