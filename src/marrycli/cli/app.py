@@ -110,6 +110,7 @@ WRITES = frozenset(
         "import",
         "customer rename",
         "customer merge",
+        "customer value",
         "db upgrade",
     }
 )

@@ -66,7 +66,7 @@ def _finish(recorded: Recorded, fmt: Format) -> None:
         notice(recorded.notice)
     if recorded.warning:
         notice(f"warning: {recorded.warning}")
-    emit(PromiseWritten(promise=recorded.promise, as_of=now()), fmt)
+    emit(PromiseWritten(recorded.promise, now(), value_from=recorded.value_from), fmt)
 
 
 @promise_app.command("add")
@@ -93,9 +93,15 @@ def add(
         Size, typer.Option("--size", case_sensitive=False, help="How big it is.")
     ] = Size.MEDIUM,
     value: Annotated[
-        Value,
-        typer.Option("--value", case_sensitive=False, help="How much the customer values it."),
-    ] = Value.HIGH,
+        Value | None,
+        typer.Option(
+            "--value",
+            case_sensitive=False,
+            help="How much the customer values it (default: its profile's value for a tag "
+            "of the promise, else high).",
+            show_default=False,
+        ),
+    ] = None,
     owner: Annotated[
         str | None,
         typer.Option(
