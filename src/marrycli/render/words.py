@@ -58,11 +58,11 @@ def valued_rates_line(values: CustomerValues) -> str:
     def rate(keep_rate: float | None, resolved: int) -> str:
         if keep_rate is None:
             return "none resolved yet"
-        return f"{keep_rate:.0%} of {resolved} resolved"
+        return f"{keep_rate:.0%} ({resolved} resolved)"
 
     return (
-        "Kept on time: valued promises (value low or high) "
-        f"{rate(values.valued_keep_rate, values.valued_resolved)}; the others "
+        "Kept on time: of the valued promises (value low or high) "
+        f"{rate(values.valued_keep_rate, values.valued_resolved)}, of the others "
         f"{rate(values.unvalued_keep_rate, values.unvalued_resolved)}."
     )
 

@@ -115,16 +115,12 @@ def show_customer(ledger: Ledger, name: str, now: datetime) -> CustomerProfile:
     )
 
 
-def value_profile(
-    conn: Connection, customer_id: int, until: datetime | None = None
-) -> dict[str, ProfileEntry]:
-    """A customer's value profile (by `until` when given), each tag's latest change, by tag."""
+def value_profile(conn: Connection, customer_id: int) -> dict[str, ProfileEntry]:
+    """A customer's value profile: each tag's latest change, by tag."""
     from marrycli.model.values import fold_profile
     from marrycli.storage import repo
 
-    changes = repo.value_changes(
-        conn, customer_id, until=to_micros(until) if until is not None else None
-    )
+    changes = repo.value_changes(conn, customer_id)
     levels = fold_profile((change.tag, change.level) for change in changes)
     latest = {change.tag: change for change in changes}
     return {

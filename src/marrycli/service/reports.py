@@ -80,13 +80,13 @@ def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> Custom
 
 def _detail(conn: Connection, customer_id: int, name: str, as_of: datetime) -> CustomerDetail:
     """The customer `customer_id` (shown as `name`) in detail, read on an open connection;
-    what it values with the profile as it stood at `as_of`."""
+    what it values beside its profile as the directory has it now (as its name)."""
     from marrycli.storage import repo
 
     promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
     scored = score_customer(name, promises, as_of)
     before = score_customer(name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
-    profile = {tag: e.level for tag, e in value_profile(conn, customer_id, until=as_of).items()}
+    profile = {tag: e.level for tag, e in value_profile(conn, customer_id).items()}
     return CustomerDetail(
         report=scored,
         trend=scored.trust - before.trust,

@@ -254,11 +254,9 @@ def record_value(
     )
 
 
-def value_changes(
-    conn: Connection, customer_id: int, until: int | None = None
-) -> list[ValueChange]:
+def value_changes(conn: Connection, customer_id: int) -> list[ValueChange]:
     """The value changes of a customer, recorded for it or for a name merged into it since, in
-    the order recorded; only those recorded by `until` when given."""
+    the order recorded."""
     entries = select(customer_table.c.id).where(
         (customer_table.c.id == customer_id) | (customer_table.c.merged_into == customer_id)
     )
@@ -274,8 +272,6 @@ def value_changes(
         .where(change_table.c.kind == "value", change_table.c.customer_id.in_(entries))
         .order_by(change_table.c.id)
     )
-    if until is not None:
-        query = query.where(change_table.c.at <= until)
     return [
         ValueChange(
             tag=read_text(row.tag, f"the tag of directory change {row.id}"),
