@@ -9,9 +9,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import Marry
+from marrycli.domain import Promise, Status, Value
+from marrycli.model.scoring import score_customer
+from marrycli.model.values import FAILURES, customer_values, fold_profile, profile_value
 from pages import assert_inert_and_self_contained
+from test_scoring_properties import PROPERTY, as_ofs, ledgers
 
 AS_OF = "2025-06-01T00:00:00Z"
 
@@ -377,3 +383,55 @@ def test_db_check_finds_a_value_change_no_write_of_marry_s_makes(sqlite_marry, u
         conn.execute(f"UPDATE marry_customer_change SET {update}")
     found = sqlite_marry("db", "check")
     assert found.exit_code == 3 and says in found.stderr + found.stdout, found
+
+
+# -- the model alone (model/values.py): properties over random ledgers ----------------------
+
+
+@st.composite
+def tagged_ledgers(draw: st.DrawFn) -> list[Promise]:
+    """Random ledgers of one customer (as the trust model's property tests make them), each
+    promise with a few of three tags or none."""
+    promises = draw(ledgers(max_promises=6))
+    tag_sets = st.lists(st.sampled_from(["a", "b", "c"]), max_size=3, unique=True).map(tuple)
+    return [p._replace(tags=draw(tag_sets)) for p in promises]
+
+
+@PROPERTY
+@given(tagged_ledgers(), as_ofs)
+def test_values_come_from_the_model_s_contributions(promises, as_of):
+    report = score_customer("Acme", promises, as_of)
+    values = customer_values(promises, report.contributions, {"a": Value.LOW}, as_of)
+    failures = sum(1 for c in report.contributions if c.kind in FAILURES)
+    # Every scored keep and failure is a valued or an unvalued one, once.
+    assert values.valued_resolved + values.unvalued_resolved == report.kept + failures
+    counted = [
+        p for p in promises if p.made <= as_of and p.state(as_of).status is not Status.CANCELLED
+    ]
+    if all(p.value is not Value.NONE for p in counted):
+        assert values.valued_keep_rate == report.keep_rate
+    for t in values.tags:
+        tagged = [p for p in counted if (t.tag in p.tags if t.tag is not None else not p.tags)]
+        assert t.promises == len(tagged) == t.none + t.low + t.high
+        if all(p.value is Value.NONE for p in tagged):
+            assert t.trust_built == 0.0  # exactly: keeping what is not valued builds nothing
+    assert values.profile == {"a": Value.LOW}
+    assert [t.tag for t in values.tags if t.level is not None] == ["a"]
+    # A promise's trust built is counted for each of its tags (or once, untagged): with one
+    # tag each, the tags' trust built is all the kept events' contributions.
+    if all(len(p.tags) <= 1 for p in counted):
+        built = sum(
+            c.trust_after - c.trust_before for c in report.contributions if c.kind == "kept"
+        )
+        assert sum(t.trust_built for t in values.tags) == pytest.approx(built, abs=1e-12)
+
+
+def test_the_profile_is_the_latest_change_per_tag_and_the_highest_level_wins():
+    changes = [("b", Value.HIGH), ("a", Value.NONE), ("b", None), ("a", Value.LOW)]
+    assert fold_profile(changes) == {"a": Value.LOW}
+    profile = {"x": Value.LOW, "y": Value.HIGH, "z": Value.HIGH, "w": Value.NONE}
+    assert profile_value(profile, ["w", "x"]) == (Value.LOW, "x")
+    assert profile_value(profile, ["x", "z", "y"]) == (Value.HIGH, "z")  # the first of the best
+    assert profile_value(profile, ["w"]) == (Value.NONE, "w")
+    assert profile_value(profile, ["other"]) is None
+    assert profile_value(profile, []) is None
