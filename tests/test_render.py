@@ -20,20 +20,24 @@ from marrycli import render
 from marrycli.domain import (
     AgendaItem,
     CustomerDetail,
+    CustomerProfile,
     CustomerReport,
     CustomerSummary,
+    CustomerValues,
     Event,
     EventKind,
     Finding,
     LedgerInfo,
     NextStage,
     OwnerReport,
+    ProfileEntry,
     Promise,
     ReportLine,
     Size,
     Stage,
     Status,
     TagReport,
+    TagValues,
     TimelinePoint,
     Timing,
     Value,
@@ -45,6 +49,7 @@ from marrycli.render.views import (
     Agenda,
     CheckResult,
     CustomerList,
+    CustomerProfileView,
     CustomerReportView,
     LedgerInfoView,
     OwnersReport,
@@ -75,7 +80,13 @@ CUSTOMER = (
 )  # fmt: skip
 # SPEC §2: with --customer, CUSTOMER also carries "promises_detail" and "timeline"; the
 # README (Error budget) adds "budget": {"small", "medium", "large"}.
-CUSTOMER_DETAIL = (*CUSTOMER, "promises_detail", "budget", "timeline")
+CUSTOMER_DETAIL = (*CUSTOMER, "promises_detail", "budget", "timeline", "values")
+# SPEC §8: what the customer values, in `report --customer`; and `customer show`.
+VALUES = ("profile", "valued_keep_rate", "unvalued_keep_rate", "tags")
+VALUES_TAG = (
+    "tag", "promises", "none", "low", "high", "kept", "failures", "keep_rate", "trust_built",
+)  # fmt: skip
+CUSTOMER_SHOW = ("customer", "names", "profile", "promises", "open", "overdue")
 TIMELINE_POINT = ("at", "trust", "distrust", "stage")
 BUDGET = ("small", "medium", "large")
 # SPEC §2: `check` is {"ok": bool, "findings": [{"customer", "check", "expected", "actual"}]}.
@@ -162,6 +173,26 @@ DETAIL = CustomerDetail(
     promises=[OPEN, KEPT_LATE],
     next_stage=NextStage(Stage.TRUSTED, trust=0.1, valued_kept=4, days=50.0),
     budget={Size.SMALL: 2, Size.MEDIUM: 1, Size.LARGE: 0},
+    values=CustomerValues(
+        profile={"sso": Value.LOW},
+        valued_keep_rate=0.4,
+        unvalued_keep_rate=1.0,
+        valued_resolved=5,
+        unvalued_resolved=5,
+        effort_misplaced=True,
+        tags=(
+            TagValues("sso", 2, 0, 1, 1, 1, 1, 0.5, 0.25, Value.LOW),
+            TagValues(None, 1, 1, 0, 0, 1, 0, 1.0, 0.0, None),
+        ),
+    ),
+)
+PROFILE = CustomerProfile(
+    customer="Acme Corp",
+    names=("Acme Corp", "ACME GmbH"),
+    profile=(ProfileEntry("sso", Value.HIGH, "the reason we signed", _day(1), "dana"),),
+    promises=2,
+    open=1,
+    overdue=0,
 )
 SUMMARY = CustomerSummary("Acme Corp", promises=2, open=1, overdue=0, merged=("ACME GmbH",))
 INFO = LedgerInfo(
@@ -231,6 +262,17 @@ def test_report_customer_is_one_customer_with_promises_budget_and_timeline():
     assert [tuple(p) for p in document["promises_detail"]] == [PROMISE, PROMISE]
     assert document["budget"] == dict(zip(BUDGET, (2, 1, 0), strict=True))
     assert [tuple(point) for point in document["timeline"]] == [TIMELINE_POINT]
+    values = document["values"]
+    assert tuple(values) == VALUES and values["profile"] == {"sso": "low"}
+    assert [tuple(t) for t in values["tags"]] == [VALUES_TAG, VALUES_TAG]
+    assert [t["tag"] for t in values["tags"]] == ["sso", None]  # untagged: null
+
+
+def test_customer_show_has_the_spec_fields():
+    document = documents.customer_profile_dict(PROFILE)
+    assert tuple(document) == CUSTOMER_SHOW
+    assert document["names"] == ["Acme Corp", "ACME GmbH"]
+    assert document["profile"] == {"sso": "high"}
 
 
 def test_check_is_ok_and_findings_with_the_spec_fields():
@@ -302,6 +344,7 @@ VIEWS: list[Any] = [
     PromiseDetail(KEPT_LATE, NOW),
     PromiseList([OPEN, KEPT_LATE], NOW),
     CustomerList([SUMMARY]),
+    CustomerProfileView(PROFILE),
     LedgerInfoView(INFO),
     Report([ReportLine(1, _report(), trend=-0.2)], NOW),
     CustomerReportView(DETAIL, NOW),
@@ -317,6 +360,7 @@ JSON_KEYS = {
     PromiseDetail: (*PROMISE, "events"),
     PromiseList: PROMISE,
     CustomerList: CUSTOMER_LIST_ITEM,
+    CustomerProfileView: CUSTOMER_SHOW,
     LedgerInfoView: DB_INFO,
     Report: REPORT,
     CustomerReportView: CUSTOMER_DETAIL,

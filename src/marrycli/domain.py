@@ -299,6 +299,7 @@ class Recorded(NamedTuple):
     warning: str | None = None  # the guard's, for a risky promise
     new_customer: str | None = None  # a new customer that looks like a typo, in words
     note: str | None = None  # the guard's note (a promise the customer does not value)
+    value_from: str | None = None  # the tag whose entry in the customer's profile gave the value
 
 
 class CustomerSummary(NamedTuple):
@@ -309,6 +310,28 @@ class CustomerSummary(NamedTuple):
     open: int
     overdue: int
     merged: tuple[str, ...]
+
+
+class ProfileEntry(NamedTuple):
+    """One tag of a customer's value profile (SPEC §8): how much it values promises so tagged,
+    as its latest value change says."""
+
+    tag: str
+    level: Value
+    note: str | None
+    at: datetime  # when it was recorded
+    owner: str  # who recorded it
+
+
+class CustomerProfile(NamedTuple):
+    """`marry customer show`: a customer's names, value profile and counts as of now."""
+
+    customer: str
+    names: tuple[str, ...]  # every name leading to the customer, the display name first
+    profile: tuple[ProfileEntry, ...]  # by tag
+    promises: int
+    open: int
+    overdue: int
 
 
 class LedgerInfo(NamedTuple):
@@ -350,6 +373,35 @@ class CustomerDetail(NamedTuple):
     promises: list[Promise]
     next_stage: NextStage
     budget: dict[Size, int]  # breaks of each size it can absorb before its stage drops
+    values: CustomerValues | None = None  # what the customer values (SPEC §8)
+
+
+class TagValues(NamedTuple):
+    """One tag of a customer's promises (or those without a tag), for what it values."""
+
+    tag: str | None  # None: the promises without a tag
+    promises: int  # made by as_of and not cancelled
+    none: int  # of those, how many have each value
+    low: int
+    high: int
+    kept: int  # kept on time
+    failures: int  # kept late, broken, renegotiated late, overdue (SPEC §5)
+    keep_rate: float | None  # kept / (kept + failures)
+    trust_built: float  # the sum of its kept events' contributions to trust
+    level: Value | None  # what the customer's profile says of the tag (None: nothing)
+
+
+class CustomerValues(NamedTuple):
+    """What a customer values (`report --customer`, SPEC §8): its profile, each tag's record,
+    and the keep rate of valued promises (v >= VALUED) beside that of the others."""
+
+    profile: dict[str, Value]
+    valued_keep_rate: float | None
+    unvalued_keep_rate: float | None
+    valued_resolved: int  # kept + failures of the valued promises
+    unvalued_resolved: int
+    effort_misplaced: bool  # enough of both resolved, and the valued kept clearly less often
+    tags: tuple[TagValues, ...]  # by tag, the promises without a tag last
 
 
 class Gates(NamedTuple):

@@ -127,6 +127,7 @@ WRITES = frozenset(
         "import",
         "customer rename",
         "customer merge",
+        "customer value",
         "db upgrade",
     }
 )

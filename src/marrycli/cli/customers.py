@@ -1,4 +1,4 @@
-"""Commands on the customer directory: `customer list|rename|merge`."""
+"""Commands on the customer directory: `customer list|show|rename|merge|value`."""
 
 from typing import Annotated
 
@@ -6,13 +6,23 @@ import typer
 
 from marrycli import rules
 from marrycli.cli import completion
-from marrycli.cli.common import FormatOption, JsonOption, ledger, now, output_format
+from marrycli.cli.common import (
+    FormatOption,
+    JsonOption,
+    NoteOption,
+    ledger,
+    now,
+    output_format,
+)
 from marrycli.cli.help import MarryTyper
+from marrycli.domain import Value
+from marrycli.errors import BadInput
 from marrycli.render import Format, emit
 from marrycli.render.output import notice
 
 customer_app = MarryTyper(
-    help="The customer directory: list, rename, merge.\n\n\b\nExample:\n  marry customer list",
+    help="The customer directory: list, show, rename, merge, and what each customer values."
+    "\n\n\b\nExample:\n  marry customer list",
     no_args_is_help=True,
     rich_markup_mode=None,
 )
@@ -33,6 +43,89 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
     fmt = output_format(ctx, CustomerList, fmt, json_)
     summaries = list_customers(ledger(ctx), now())
     emit(CustomerList(customers=summaries), fmt)
+
+
+NameArgument = Annotated[
+    str, typer.Argument(metavar="NAME", help="The customer (any of its names).", show_default=False)
+]
+
+
+@customer_app.command("show")
+def show(
+    ctx: typer.Context,
+    name: NameArgument,
+    fmt: FormatOption = Format.TABLE,
+    json_: JsonOption = False,
+) -> None:
+    """Show a customer: its names, what it values (its value profile) and its promise counts.
+
+    \b
+    Examples:
+      marry customer show acme
+      marry customer show acme --json
+    """
+    from marrycli.render.views import CustomerProfileView
+    from marrycli.service.customers import show_customer
+
+    fmt = output_format(ctx, CustomerProfileView, fmt, json_)
+    profile = show_customer(ledger(ctx), rules.validate_name("the customer", name), now())
+    emit(CustomerProfileView(profile=profile), fmt)
+
+
+@customer_app.command("value")
+def value(
+    ctx: typer.Context,
+    name: NameArgument,
+    tag: Annotated[
+        str,
+        typer.Option("--tag", metavar="TAG", help="Promises with this tag.", show_default=False),
+    ],
+    level: Annotated[
+        Value | None,
+        typer.Option(
+            "--value",
+            case_sensitive=False,
+            help="How much the customer values them.",
+            show_default=False,
+        ),
+    ] = None,
+    clear: Annotated[
+        bool, typer.Option("--clear", help="Remove the tag from the customer's profile.")
+    ] = False,
+    note: NoteOption = None,
+) -> None:
+    """Record how much a customer values promises with a tag (its value profile).
+
+    A promise added without --value takes the highest value the customer's profile gives
+    one of its tags. Each change is recorded; --clear removes the tag.
+
+    \b
+    Examples:
+      marry customer value acme --tag docs --value low --note "reads no docs"
+      marry customer value acme --tag docs --clear
+    """
+    from marrycli.service.customers import set_value
+
+    if clear and level is not None:
+        raise BadInput("--value and --clear contradict each other; give one")
+    if not clear and level is None:
+        raise BadInput("give --value none|low|high, or --clear to remove the tag")
+    tag = rules.validate_text("--tag", tag, rules.TAG_MAX)
+    customer, unchanged = set_value(
+        ledger(ctx),
+        rules.validate_name("the customer", name),
+        tag,
+        level,
+        note=rules.validate_text("--note", note) if note is not None else None,
+        owner=rules.default_owner(),
+        now=now(),
+    )
+    if unchanged is not None:
+        notice(unchanged)
+    elif level is None:
+        notice(f"{customer!r} no longer has a value for promises tagged {tag!r}")
+    else:
+        notice(f"{customer!r} values promises tagged {tag!r} {level.value}")
 
 
 @customer_app.command("rename")

@@ -67,7 +67,7 @@ def finish_write(recorded: Recorded, fmt: Format) -> None:
         notice(f"warning: {recorded.warning}")
     if recorded.note:
         notice(f"note: {recorded.note}")
-    emit(PromiseWritten(promise=recorded.promise, as_of=now()), fmt)
+    emit(PromiseWritten(recorded.promise, now(), value_from=recorded.value_from), fmt)
 
 
 @promise_app.command("add")
@@ -99,9 +99,15 @@ def add(
         Size, typer.Option("--size", case_sensitive=False, help="How big it is.")
     ] = Size.MEDIUM,
     value: Annotated[
-        Value,
-        typer.Option("--value", case_sensitive=False, help="How much the customer values it."),
-    ] = Value.HIGH,
+        Value | None,
+        typer.Option(
+            "--value",
+            case_sensitive=False,
+            help="How much the customer values it (default: its profile's value for a tag "
+            "of the promise, else high).",
+            show_default=False,
+        ),
+    ] = None,
     owner: Annotated[
         str | None,
         typer.Option(

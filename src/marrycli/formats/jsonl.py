@@ -213,8 +213,8 @@ def _customer(line: Line, customers: dict[int, ImportCustomer], name: str) -> Im
 
 def _change(line: Line, customers: dict[int, ImportCustomer]) -> ImportChange:
     kind = line.get("kind")
-    if kind not in ("rename", "merge"):
-        raise line.fail(f"kind {show_value(kind)} is not rename or merge")
+    if kind not in ("rename", "merge", "value"):
+        raise line.fail(f"kind {show_value(kind)} is not rename, merge or value")
     customer = _customer(line, customers, "customer_id")
     into = None
     if kind == "merge":
@@ -227,7 +227,17 @@ def _change(line: Line, customers: dict[int, ImportCustomer]) -> ImportChange:
                 "merged into anyone"
             )
     elif line.get("into_id", optional=True) is not None:
-        raise line.fail("a rename has no into_id")
+        raise line.fail(f"a {kind} has no into_id")
+    tag = level = note = None
+    if kind == "value":
+        tag = line.tag()
+        if line.get("level", optional=True) is not None:
+            level = line.choice("level", Value)
+        note = line.text("note", "the note", optional=True)
+    else:
+        for name in ("tag", "level", "note"):
+            if line.get(name, optional=True) is not None:
+                raise line.fail(f"a {kind} has no {name}; only a value change has")
     return ImportChange(
         line=line.number,
         kind=kind,
@@ -237,6 +247,9 @@ def _change(line: Line, customers: dict[int, ImportCustomer]) -> ImportChange:
         new_name=line.name("new_name", "new_name"),
         owner=line.name("owner", "owner"),
         at=line.time("at"),
+        tag=tag,
+        level=level,
+        note=note,
     )
 
 

@@ -18,7 +18,14 @@ from marrycli.dates import RANGE_WORDS, in_range
 from marrycli.domain import Amendment, Event, EventKind, Promise, Size, Value
 from marrycli.errors import BadInput
 from marrycli.history import describe, problem
-from marrycli.rules import CLOCK_SKEW, validate_name, validate_ref, validate_tags, validate_text
+from marrycli.rules import (
+    CLOCK_SKEW,
+    TAG_MAX,
+    validate_name,
+    validate_ref,
+    validate_tags,
+    validate_text,
+)
 
 T = TypeVar("T")
 
@@ -70,13 +77,17 @@ class ImportCustomer:
 @dataclass(slots=True)
 class ImportChange:
     line: int
-    kind: str
+    kind: str  # rename | merge | value
     customer: str
     into: str | None
     old_name: str
     new_name: str
     owner: str
     at: datetime
+    # A value change (SPEC §8): the tag, its level (None: cleared) and the note.
+    tag: str | None = None
+    level: Value | None = None
+    note: str | None = None
 
 
 Record = ImportCustomer | ImportChange | ImportPromise
@@ -163,6 +174,10 @@ class Line:
         if value in (None, ""):
             return None
         return self._check(lambda _what, v: validate_ref(v), name, value)
+
+    def tag(self, name: str = "tag") -> str:
+        value = self._string(name, optional=False)
+        return self._check(lambda what, v: validate_text(what, v, TAG_MAX), "the tag", value)
 
     def _check(self, validate: Callable[[str, str], T], what: str, value: str) -> T:
         try:

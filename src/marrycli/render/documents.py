@@ -22,6 +22,7 @@ from marrycli.render.views import (
     Agenda,
     CheckResult,
     CustomerList,
+    CustomerProfileView,
     CustomerReportView,
     LedgerInfoView,
     OwnersReport,
@@ -38,7 +39,9 @@ if TYPE_CHECKING:
     from marrycli.domain import (
         AgendaItem,
         CustomerDetail,
+        CustomerProfile,
         CustomerSummary,
+        CustomerValues,
         Finding,
         LedgerInfo,
         OwnerReport,
@@ -114,6 +117,18 @@ def customers_csv(summaries: Iterable[CustomerSummary]) -> str:
     return to_csv(fields, (customer_dict(summary) for summary in summaries))
 
 
+def customer_profile_dict(profile: CustomerProfile) -> dict[str, Any]:
+    """`customer show --json` (SPEC §8): names, the value profile {TAG: LEVEL}, counts now."""
+    return {
+        "customer": profile.customer,
+        "names": list(profile.names),
+        "profile": {entry.tag: entry.level.value for entry in profile.profile},
+        "promises": profile.promises,
+        "open": profile.open,
+        "overdue": profile.overdue,
+    }
+
+
 def info_dict(info: LedgerInfo) -> dict[str, Any]:
     """`db info` for scripts."""
     return {
@@ -157,7 +172,8 @@ def report_csv(reports: Iterable[CustomerReport]) -> str:
 
 
 def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[str, Any]:
-    """`marry report --customer X --json`: CUSTOMER with promises_detail and timeline."""
+    """`marry report --customer X --json`: CUSTOMER with promises_detail, budget, timeline
+    and what the customer values."""
     document = customer_report_dict(detail.report)
     document["promises_detail"] = [promise_dict(p, as_of) for p in detail.promises]
     document["budget"] = budget_dict(detail.budget)
@@ -170,7 +186,24 @@ def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[st
         }
         for point in detail.report.timeline
     ]
+    document["values"] = values_dict(detail.values) if detail.values is not None else None
     return document
+
+
+VALUES_TAG_FIELDS = (
+    "tag", "promises", "none", "low", "high", "kept", "failures", "keep_rate", "trust_built",
+)  # fmt: skip
+
+
+def values_dict(values: CustomerValues) -> dict[str, Any]:
+    """What the customer values (SPEC §8): {"profile", "valued_keep_rate",
+    "unvalued_keep_rate", "tags": [...]}; the promises without a tag have `"tag": null`."""
+    return {
+        "profile": {tag: level.value for tag, level in values.profile.items()},
+        "valued_keep_rate": values.valued_keep_rate,
+        "unvalued_keep_rate": values.unvalued_keep_rate,
+        "tags": [{name: getattr(t, name) for name in VALUES_TAG_FIELDS} for t in values.tags],
+    }
 
 
 def check_document(findings: Sequence[Finding]) -> dict[str, Any]:
@@ -329,6 +362,11 @@ def _customers_json(view: CustomerList) -> str:
 @renders(CustomerList, Format.CSV)
 def _customers_csv(view: CustomerList) -> str:
     return customers_csv(view.customers)
+
+
+@renders(CustomerProfileView, Format.JSON)
+def _customer_json(view: CustomerProfileView) -> str:
+    return to_json(customer_profile_dict(view.profile))
 
 
 @renders(LedgerInfoView, Format.JSON)

@@ -22,7 +22,12 @@ from marrycli.render import Format, renders
 from marrycli.render.charts import EVENT_WORDS, sparkline, trust_chart
 from marrycli.render.safety import visible
 from marrycli.render.views import Agenda, CustomerReportView, OwnersReport, Report, TagsReport
-from marrycli.render.words import budget_sentence, next_stage_sentence
+from marrycli.render.words import (
+    budget_sentence,
+    next_stage_sentence,
+    valued_rates_line,
+    values_sentence,
+)
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -81,7 +86,8 @@ def _moved(c: Contribution) -> float:
 
 
 def section(detail: CustomerDetail, as_of: datetime, anchor: str) -> dict[str, Any]:
-    """What a customer's section shows: numbers, next stage, budget, chart, promises, movers."""
+    """What a customer's section shows: numbers, next stage, budget, chart, what the customer
+    values, promises, movers."""
     r = detail.report
     promises = [p for p in detail.promises if p.made <= as_of]
     texts = {p.id: p.text for p in promises}
@@ -104,6 +110,9 @@ def section(detail: CustomerDetail, as_of: datetime, anchor: str) -> dict[str, A
             for c in movers
         ],
         "overdue": Status.OVERDUE,
+        "customer_values": detail.values,
+        "values_rates": valued_rates_line(detail.values) if detail.values is not None else "",
+        "values_sentence": values_sentence(detail.values) if detail.values is not None else None,
     }
 
 

@@ -1,6 +1,6 @@
 """People's tables of the reports: every customer, one customer in detail (its
-numbers, next stage, error budget, trust chart, promises and the events that moved trust
-most), what-if, the agenda, owners, and `check`'s findings.
+numbers, next stage, error budget, what it values, trust chart, promises and the events
+that moved trust most), what-if, the agenda, owners, and `check`'s findings.
 
 Drawn with Rich (imported inside the functions that draw) through `layout.fit_table`;
 the renderers at the bottom register them as the TABLE format of their views. What
@@ -32,14 +32,27 @@ from marrycli.render.views import (
     TagsReport,
     WhatIfView,
 )
-from marrycli.render.words import budget_sentence, finding_line, next_stage_sentence
+from marrycli.render.words import (
+    budget_sentence,
+    finding_line,
+    next_stage_sentence,
+    valued_rates_line,
+    values_sentence,
+)
 
 if TYPE_CHECKING:
-    from rich.console import Console
+    from rich.console import Console, Group
     from rich.table import Table
     from rich.text import Text
 
-    from marrycli.domain import AgendaItem, CustomerDetail, OwnerReport, ReportLine, TagReport
+    from marrycli.domain import (
+        AgendaItem,
+        CustomerDetail,
+        CustomerValues,
+        OwnerReport,
+        ReportLine,
+        TagReport,
+    )
 
 
 _STAGE_STYLE = {
@@ -145,6 +158,8 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
         console, [Column("", style="bold"), Column("", "text")], figures, header=False
     )
     parts: list[Any] = [head, numbers]
+    if detail.values is not None and detail.values.tags:
+        parts.append(values_table(detail.values, console))
     if r.timeline:
         parts.append(trust_chart(r.timeline, detail.promises, as_of, width=console.width))
     if detail.promises:
@@ -171,6 +186,48 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
         ]
         parts.append(fit_table(console, columns, moved))
     return parts
+
+
+def values_table(values: CustomerValues, console: Console) -> Group:
+    """What the customer values: per tag (the promises without one last), its profile's
+    level, the promises of each value, kept on time, failures, keep rate and trust built;
+    then the keep rate of valued promises beside the others', and the sentence if due."""
+    from rich.console import Group
+    from rich.text import Text
+
+    columns = [
+        Column("Tag", "name"),
+        Column("Profile"),
+        Column("Promises", justify="right", drop=1),
+        Column("None", justify="right"),
+        Column("Low", justify="right"),
+        Column("High", justify="right"),
+        Column("Kept", justify="right"),
+        Column("Failures", justify="right"),
+        Column("Keep rate", justify="right"),
+        Column("Trust built", justify="right"),
+    ]
+    rows: list[list[str | Text]] = [
+        [
+            Text(visible(t.tag)) if t.tag is not None else Text("(untagged)", style="italic"),
+            t.level.value if t.level is not None else "-",
+            str(t.promises),
+            str(t.none),
+            str(t.low),
+            str(t.high),
+            str(t.kept),
+            Text(str(t.failures), style="red" if t.failures else ""),
+            _percent(t.keep_rate),
+            "0" if t.trust_built == 0 else f"{t.trust_built:+.3f}",
+        ]
+        for t in values.tags
+    ]
+    summary = Text(valued_rates_line(values))
+    sentence = values_sentence(values)
+    if sentence is not None:
+        summary.append("\n" + sentence, style="bold")
+    heading = Text("What the customer values", style="bold")
+    return Group(heading, fit_table(console, columns, rows), summary)
 
 
 def _moved(c: Contribution) -> float:

@@ -1,5 +1,5 @@
 """People's tables of the ledger's records: promises, one promise with its events,
-the customer directory, the ledger itself, and a write's one-line confirmation.
+the customer directory, one customer, the ledger itself, and a write's one-line confirmation.
 
 Each is drawn with Rich (imported inside the functions that draw) through
 `layout.fit_table`, so it fits the terminal; the renderers at the bottom register them
@@ -20,6 +20,7 @@ from marrycli.render.output import console
 from marrycli.render.safety import visible
 from marrycli.render.views import (
     CustomerList,
+    CustomerProfileView,
     LedgerInfoView,
     PromiseDetail,
     PromiseList,
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from marrycli.domain import CustomerSummary, LedgerInfo
+    from marrycli.domain import CustomerProfile, CustomerSummary, LedgerInfo
 
 
 _STATUS_STYLE = {
@@ -168,6 +169,52 @@ def customers_table(summaries: Sequence[CustomerSummary], console: Console) -> T
     return fit_table(console, columns, rows)
 
 
+def customer_profile(profile: CustomerProfile, console: Console) -> list[Any]:
+    """`customer show` for people: the customer's names and counts, then its value profile."""
+    from rich.text import Text
+
+    fields: list[list[str | Text]] = [
+        ["Customer", Text(visible(profile.customer))],
+        ["Also known as", Text(visible(", ".join(profile.names[1:]) or "-"))],
+        ["Promises", str(profile.promises)],
+        ["Open", str(profile.open)],
+        ["Overdue", Text(str(profile.overdue), style="bold red" if profile.overdue else "")],
+    ]
+    parts: list[Any] = [
+        fit_table(
+            console, [Column("Field", style="bold"), Column("Value", "text")], fields, header=False
+        )
+    ]
+    if not profile.profile:
+        parts.append(
+            Text(
+                "No value profile yet: `marry customer value NAME --tag TAG --value LEVEL` "
+                "records how much the customer values promises with a tag.",
+                style="dim",
+            )
+        )
+        return parts
+    columns = [
+        Column("Tag", "name"),
+        Column("Value"),
+        Column("Note", "text", min_width=16),
+        Column("Since", drop=2),
+        Column("By", "name", drop=1),
+    ]
+    rows: list[list[str | Text]] = [
+        [
+            Text(visible(entry.tag)),
+            entry.level.value,
+            Text(visible(entry.note or "")),
+            format_local(entry.at),
+            Text(visible(entry.owner)),
+        ]
+        for entry in profile.profile
+    ]
+    parts.append(fit_table(console, columns, rows))
+    return parts
+
+
 def info_table(info: LedgerInfo, console: Console) -> Table:
     """`db info` for people."""
     from rich.text import Text
@@ -193,7 +240,7 @@ def info_table(info: LedgerInfo, console: Console) -> Table:
 
 @renders(PromiseWritten, Format.TABLE)
 def _written(view: PromiseWritten) -> str:
-    return promise_line(view.promise, view.as_of)
+    return promise_line(view.promise, view.as_of, view.value_from)
 
 
 @renders(PromiseDetail, Format.TABLE)
@@ -213,6 +260,11 @@ def _customers(view: CustomerList) -> Rendered:
     if not view.customers:
         return Notice("no customers yet; the first `marry promise add` creates one")
     return [customers_table(view.customers, console())]
+
+
+@renders(CustomerProfileView, Format.TABLE)
+def _customer(view: CustomerProfileView) -> list[Any]:
+    return customer_profile(view.profile, console())
 
 
 @renders(LedgerInfoView, Format.TABLE)

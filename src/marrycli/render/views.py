@@ -16,6 +16,7 @@ from typing import ClassVar
 from marrycli.domain import (
     AgendaItem,
     CustomerDetail,
+    CustomerProfile,
     CustomerSummary,
     Finding,
     LedgerInfo,
@@ -35,6 +36,7 @@ class PromiseWritten:
     WHAT: ClassVar[str | None] = None  # promise add, keep, break, renegotiate, undo, cancel
     promise: Promise
     as_of: datetime
+    value_from: str | None = None  # the tag of the customer's profile that gave the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,14 @@ class CustomerList:
 
     WHAT: ClassVar[str] = "`marry customer list`"
     customers: Sequence[CustomerSummary]
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerProfileView:
+    """`marry customer show`: a customer's names, value profile and counts."""
+
+    WHAT: ClassVar[str] = "`marry customer show`"
+    profile: CustomerProfile
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,6 @@
 """Sentences for people: a write's one-line confirmation, what it takes to reach the
-next stage, the error budget, and `check`'s findings.
+next stage, the error budget, `check`'s findings, and effort spent on what a customer does
+not value.
 
 Plain strings (no Rich), with user text made visible; the numbers in them come from the
 model (its thresholds are the model's constants, never copied here).
@@ -18,18 +19,51 @@ from marrycli.render.safety import visible
 if TYPE_CHECKING:
     from marrycli.domain import (
         CustomerDetail,
+        CustomerValues,
         Finding,
     )
 
 
-def promise_line(promise: Promise, as_of: datetime) -> str:
-    """A write's confirmation: the promise in one line of plain text (no Rich needed)."""
+def promise_line(promise: Promise, as_of: datetime, value_from: str | None = None) -> str:
+    """A write's confirmation: the promise in one line of plain text (no Rich needed);
+    `value_from`: the tag of the customer's profile its value came from."""
     state = promise.state(as_of)
     due = f"due {format_local(state.due)}" if state.due is not None else "no due date"
+    value = f"value {promise.value.value}"
+    if value_from is not None:
+        value += f", from {visible(promise.customer)}'s profile for tag {visible(value_from)}"
     return (
         f"{promise.id} {visible(promise.customer)}: {visible(promise.text)} "
-        f"({due}; {promise.size.value}; value {promise.value.value}; "
+        f"({due}; {promise.size.value}; {value}; "
         f"owner {visible(promise.owner)}) {state.status.value.replace('_', ' ')}"
+    )
+
+
+def values_sentence(values: CustomerValues) -> str | None:
+    """The plain sentence when effort goes to promises the customer does not value (SPEC §8:
+    the model decides when); None otherwise."""
+    if not values.effort_misplaced:
+        return None
+    assert values.valued_keep_rate is not None and values.unvalued_keep_rate is not None
+    return (
+        "Effort goes to promises the customer does not value: "
+        f"{values.valued_keep_rate:.0%} of the valued ones are kept on time, "
+        f"against {values.unvalued_keep_rate:.0%} of the others."
+    )
+
+
+def valued_rates_line(values: CustomerValues) -> str:
+    """The keep rate of valued promises beside the others', in words."""
+
+    def rate(keep_rate: float | None, resolved: int) -> str:
+        if keep_rate is None:
+            return "none resolved yet"
+        return f"{keep_rate:.0%} ({resolved} resolved)"
+
+    return (
+        "Kept on time: of the valued promises (value low or high) "
+        f"{rate(values.valued_keep_rate, values.valued_resolved)}, of the others "
+        f"{rate(values.unvalued_keep_rate, values.unvalued_resolved)}."
     )
 
 

@@ -1,4 +1,5 @@
-"""Use cases of the customer directory: list (with promise counts), rename and merge."""
+"""Use cases of the customer directory: list (with promise counts), show, rename, merge, and
+the value profile (SPEC §8)."""
 
 from __future__ import annotations
 
@@ -7,14 +8,19 @@ from typing import TYPE_CHECKING
 
 from marrycli.dates import to_micros
 from marrycli.domain import (
+    CustomerProfile,
     CustomerSummary,
+    ProfileEntry,
     Status,
+    Value,
     customer_key,
 )
 from marrycli.errors import BadInput
 from marrycli.service.lookup import find_customer_entry
 
 if TYPE_CHECKING:
+    from sqlalchemy import Connection
+
     from marrycli.storage.ledger import Ledger
 
 
@@ -85,3 +91,75 @@ def merge_customers(ledger: Ledger, source: str, into: str, *, owner: str, now: 
             )
         repo.merge_customers(conn, source_entry, into_entry, owner, to_micros(now))
         return into_entry.name
+
+
+def show_customer(ledger: Ledger, name: str, now: datetime) -> CustomerProfile:
+    """A customer's names, value profile and promise counts as of now (as `customer list`)."""
+    from marrycli.storage import repo
+
+    with ledger.read() as conn:
+        entry = find_customer_entry(conn, name)
+        assert conn is not None
+        names = repo.customer_entry_names(conn, entry.id)
+        profile = value_profile(conn, entry.id)
+        promises = repo.load_promises(conn, customer_id=entry.id)
+    statuses = [p.state(now).status for p in promises]
+    statuses = [s for s in statuses if s is not Status.CANCELLED]
+    return CustomerProfile(
+        customer=entry.name,
+        names=tuple(names),
+        profile=tuple(profile.values()),
+        promises=len(statuses),
+        open=statuses.count(Status.OPEN),
+        overdue=statuses.count(Status.OVERDUE),
+    )
+
+
+def value_profile(conn: Connection, customer_id: int) -> dict[str, ProfileEntry]:
+    """A customer's value profile: each tag's latest change, by tag."""
+    from marrycli.model.values import fold_profile
+    from marrycli.storage import repo
+
+    changes = repo.value_changes(conn, customer_id)
+    levels = fold_profile((change.tag, change.level) for change in changes)
+    latest = {change.tag: change for change in changes}
+    return {
+        tag: ProfileEntry(
+            tag=tag, level=level, note=latest[tag].note, at=latest[tag].at, owner=latest[tag].owner
+        )
+        for tag, level in levels.items()
+    }
+
+
+def set_value(
+    ledger: Ledger,
+    name: str,
+    tag: str,
+    level: Value | None,
+    *,
+    note: str | None,
+    owner: str,
+    now: datetime,
+) -> tuple[str, str | None]:
+    """Record how much a customer values promises tagged `tag` (None: clear the entry).
+
+    Returns the customer's display name and a notice when nothing was recorded, because the
+    profile already says so (as a repeated outcome, a no-op).
+    """
+    from marrycli.storage import repo
+
+    with ledger.write(create=False) as conn:
+        entry = find_customer_entry(conn, name)
+        assert conn is not None
+        current = value_profile(conn, entry.id).get(tag)
+        if level is None and current is None:
+            return entry.name, (
+                f"{entry.name!r} has no value for the tag {tag!r} to clear; nothing recorded"
+            )
+        if current is not None and current.level is level:
+            return entry.name, (
+                f"{entry.name!r} already values promises tagged {tag!r} {level.value}; "
+                "nothing recorded"
+            )
+        repo.record_value(conn, entry, tag, level, note, owner, to_micros(now))
+        return entry.name, None

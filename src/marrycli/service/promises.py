@@ -41,7 +41,7 @@ def add_promise(
     due: When | None,
     made: When | None,
     size: Size,
-    value: Value,
+    value: Value | None,
     owner: str,
     tags: tuple[str, ...],
     ref: str | None,
@@ -55,7 +55,9 @@ def add_promise(
     Unless `guard` is off, the promise is first weighed (`discipline.assess_promise`): a
     risky one is recorded with a warning, or with `strict` refused (GateFailed, exit 1).
     Unless `ask_new_customer` is off, a new customer whose name looks like a typo of a
-    known one is said (Recorded.new_customer), or with `strict` refused.
+    known one is said (Recorded.new_customer), or with `strict` refused. Without a `value`,
+    the promise takes the highest the customer's profile gives one of its tags (SPEC §8;
+    Recorded.value_from names that tag), else high.
     """
     made_at = made.instant if made is not None else now
     not_in_future("--made", made_at, now)
@@ -79,9 +81,10 @@ def add_promise(
             raise GateFailed(
                 f"refused (--strict): {typo} To record it as a new customer, add --new-customer."
             )
+        level, value_from = _value(conn, key, tags) if value is None else (value, None)
         warning = note = None
         if guard:
-            assessment = _assess(conn, customer, key, owner, size, value, made_at, due, now)
+            assessment = _assess(conn, customer, key, owner, size, level, made_at, due, now)
             if strict and assessment.refuse:
                 raise GateFailed(
                     f"refused (--strict): {assessment.warning} "
@@ -96,17 +99,36 @@ def add_promise(
             made=to_micros(made_at),
             due=to_micros(due.instant) if due is not None else None,
             size=size,
-            value=value,
+            value=level,
             owner=owner,
             tags=tags,
             recorded=to_micros(now),
         )
         take_ref(conn, ref, promise_id, None)
         return Recorded(
-            promise=load_promise(conn, promise_id), warning=warning, new_customer=typo, note=note
+            promise=load_promise(conn, promise_id),
+            warning=warning,
+            new_customer=typo,
+            note=note,
+            value_from=value_from,
         )
 
     return write_transaction(ledger, add, ref=ref)
+
+
+def _value(conn: Connection, key: str, tags: Sequence[str]) -> tuple[Value, str | None]:
+    """The value of a promise added without one: the highest the customer's profile gives
+    one of its tags, and that tag; else high (SPEC §8)."""
+    from marrycli.model.values import profile_value
+    from marrycli.service.customers import value_profile
+    from marrycli.storage import repo
+
+    entry = repo.find_customer(conn, key)
+    if entry is None or not tags:
+        return Value.HIGH, None
+    profile = {tag: e.level for tag, e in value_profile(conn, entry.id).items()}
+    found = profile_value(profile, tags)
+    return found if found is not None else (Value.HIGH, None)
 
 
 def _looks_like_a_typo(conn: Connection, key: str, customer: str) -> str | None:

@@ -21,6 +21,8 @@ from marrycli.model import owners, tags
 from marrycli.model.discipline import error_budget
 from marrycli.model.gates import findings_for
 from marrycli.model.scoring import next_stage, score_customer
+from marrycli.model.values import customer_values
+from marrycli.service.customers import value_profile
 from marrycli.service.lookup import find_customer_entry
 
 if TYPE_CHECKING:
@@ -77,18 +79,21 @@ def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> Custom
 
 
 def _detail(conn: Connection, customer_id: int, name: str, as_of: datetime) -> CustomerDetail:
-    """The customer `customer_id` (shown as `name`) in detail, read on an open connection."""
+    """The customer `customer_id` (shown as `name`) in detail, read on an open connection;
+    what it values beside its profile as the directory has it now (as its name)."""
     from marrycli.storage import repo
 
     promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
     scored = score_customer(name, promises, as_of)
     before = score_customer(name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
+    profile = {tag: e.level for tag, e in value_profile(conn, customer_id).items()}
     return CustomerDetail(
         report=scored,
         trend=scored.trust - before.trust,
         promises=promises,
         next_stage=next_stage(scored, as_of),
         budget=error_budget(name, promises, as_of),
+        values=customer_values(promises, scored.contributions, profile, as_of),
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection
 
-from marrycli import history
+from marrycli import history, rules
 from marrycli.dates import RANGE_WORDS
 from marrycli.domain import EventKind, Size, Value
+from marrycli.errors import BadInput
 from marrycli.storage import repo
 from marrycli.storage.ledger import Ledger
 
@@ -76,7 +77,12 @@ _CHOICES = (
     ("marry_promise", "size", "the size of promise {}", [s.value for s in Size]),
     ("marry_promise", "value", "the value of promise {}", [v.value for v in Value]),
     ("marry_event", "kind", "the kind of event {}", [k.value for k in EventKind]),
-    ("marry_customer_change", "kind", "the kind of directory change {}", ["rename", "merge"]),
+    (
+        "marry_customer_change",
+        "kind",
+        "the kind of directory change {}",
+        ["rename", "merge", "value"],
+    ),
 )
 # (table, id column, column): texts SQLite would let hold a number or bytes.
 _TEXTS = (
@@ -86,6 +92,9 @@ _TEXTS = (
     ("marry_promise", "id", "owner"),
     ("marry_event", "id", "note"),
     ("marry_event", "id", "owner"),
+    ("marry_customer_change", "id", "tag"),
+    ("marry_customer_change", "id", "level"),
+    ("marry_customer_change", "id", "note"),
     ("marry_ref", "promise_id", "ref"),
 )
 # (table, column, parent): references PostgreSQL would enforce unless its checks were
@@ -105,7 +114,8 @@ _REFERENCES = (
 def _tampering(conn: Connection) -> list[str]:
     """Values no write of marry's stores: unknown sizes, values and kinds, times out of
     range, tags that are not a JSON list of texts, amendments that are not one (or changes
-    on another event), merges no `customer merge` makes."""
+    on another event), value changes no `customer value` records, merges no `customer
+    merge` makes."""
     problems = []
     for table, column, what, choices in _CHOICES:
         allowed = ", ".join(f"'{choice}'" for choice in choices)
@@ -139,6 +149,7 @@ def _tampering(conn: Connection) -> list[str]:
             repo.read_amendment(changes, f"the changes of event {event_id}")
         except repo.Damage as damage:
             problems.append(damage.problem)
+    problems += _value_changes(conn)
     rows = conn.exec_driver_sql("SELECT id, merged_into FROM marry_customer ORDER BY id").all()
     into_of = {row.id: row.merged_into for row in rows}
     for entry_id, into in rows:
@@ -149,6 +160,44 @@ def _tampering(conn: Connection) -> list[str]:
                 f"customer {entry_id} is merged into customer {into}, which is merged itself"
             )
     return problems
+
+
+def _value_changes(conn: Connection) -> list[str]:
+    """Value changes (SPEC §8) as `customer value` records them: a tag of 1..TAG_MAX
+    characters without control characters, a level of none|low|high or NULL (a clear), a
+    note of 1..TEXT_MAX characters or NULL; and no tag, level or note on a rename or merge."""
+    problems = []
+    levels = [v.value for v in Value]
+    for row_id, kind, tag, level, note in conn.exec_driver_sql(
+        "SELECT id, kind, tag, level, note FROM marry_customer_change ORDER BY id"
+    ):
+        what = f"directory change {row_id}"
+        if kind != "value":
+            if tag is not None or level is not None or note is not None:
+                problems.append(f"{what} is a {kind} with a tag, level or note of a value change")
+            continue
+        if not isinstance(tag, str) or _refused(tag, rules.TAG_MAX):
+            problems.append(f"the tag of {what} is {_shown(tag)}, not a tag marry records")
+        if level is not None and level not in levels:
+            problems.append(
+                f"the level of {what} is {_shown(level)}, not one of {', '.join(levels)} or NULL"
+            )
+        if note is not None and (not isinstance(note, str) or _refused(note, rules.TEXT_MAX)):
+            problems.append(f"the note of {what} is {_shown(note)}, not a note marry records")
+    return problems
+
+
+def _refused(text: str, limit: int) -> bool:
+    """Whether `rules` refuses `text` as a text of at most `limit` characters."""
+    try:
+        return rules.validate_text("it", text, limit) != text
+    except BadInput:
+        return True
+
+
+def _shown(value: object) -> str:
+    shown = repr(value)
+    return shown if len(shown) <= 40 else shown[:40] + "…"
 
 
 def _sqlite_types(conn: Connection) -> list[str]:

@@ -64,7 +64,7 @@ def export_records(conn: Connection) -> Generator[dict[str, Any], None, None]:
             "created": _time(created),
         }
     for row in conn.execute(select(change_table).order_by(change_table.c.id)):
-        yield {
+        change = {
             "type": "customer_change",
             "id": row.id,
             "kind": row.kind,
@@ -75,6 +75,9 @@ def export_records(conn: Connection) -> Generator[dict[str, Any], None, None]:
             "owner": row.owner,
             "at": _time(row.at),
         }
+        if row.kind == "value":  # a rename or merge is written as before schema version 2
+            change.update(tag=row.tag, level=row.level, note=row.note)
+        yield change
     # The result (a server-side cursor on PostgreSQL) is closed while the connection is
     # open: when the rows end, when the reader stops early, and when a row is damaged.
     stream = conn.execution_options(stream_results=True, yield_per=10_000)
@@ -263,14 +266,19 @@ class Importer:
         if not self.changes:
             return
         known = {
-            (row.kind, row.old_name, row.new_name, row.at)
+            (row.kind, row.old_name, row.new_name, row.at, row.tag, row.level, row.note)
             for row in self.conn.execute(select(change_table))
         }
         for change in self.changes:
             stamp = to_micros(change.at)
-            if (change.kind, change.old_name, change.new_name, stamp) in known:
+            level = change.level.value if change.level is not None else None
+            seen = (
+                change.kind, change.old_name, change.new_name, stamp, change.tag, level,
+                change.note,
+            )  # fmt: skip
+            if seen in known:
                 continue
-            known.add((change.kind, change.old_name, change.new_name, stamp))
+            known.add(seen)
             self.conn.execute(
                 change_table.insert().values(
                     kind=change.kind,
@@ -280,6 +288,9 @@ class Importer:
                     new_name=change.new_name,
                     owner=change.owner,
                     at=stamp,
+                    tag=change.tag,
+                    level=level,
+                    note=change.note,
                 )
             )
         self.changes = []

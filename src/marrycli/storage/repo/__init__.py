@@ -5,7 +5,7 @@ calls them through this package (`repo.load_promises(...)`); each lives in the m
 its part of the ledger:
 
 - `rows`: stored values read back as domain values; `Damage` for what marry never writes
-- `directory`: the customer directory (names, renames, merges)
+- `directory`: the customer directory (names, renames, merges, value profiles)
 - `writes`: the write path: promises, events and refs appended, what a ref names, row locks
 - `reads`: promises and their events as domain objects; counts; the ledger's schema version
 - `report`: the report's one streamed, ordered read
@@ -14,6 +14,8 @@ its part of the ledger:
 from marrycli.storage.repo.directory import (
     CustomerEntry,
     ListedCustomer,
+    ValueChange,
+    customer_entry_names,
     customer_names,
     directory_keys,
     ensure_customer,
@@ -21,7 +23,9 @@ from marrycli.storage.repo.directory import (
     keep_renamed_names,
     list_customers,
     merge_customers,
+    record_value,
     rename_customer,
+    value_changes,
 )
 from marrycli.storage.repo.reads import Counts, counts, ledger_version, load_promises
 from marrycli.storage.repo.report import REPORT_SQL, report_promises
@@ -55,8 +59,10 @@ __all__ = [
     "Damage",
     "ListedCustomer",
     "StoredRef",
+    "ValueChange",
     "claim_ref",
     "counts",
+    "customer_entry_names",
     "customer_names",
     "directory_keys",
     "ensure_customer",
@@ -75,8 +81,10 @@ __all__ = [
     "read_tags",
     "read_text",
     "read_time",
+    "record_value",
     "rename_customer",
     "report_promises",
     "reserve_ids",
+    "value_changes",
     "write_amendment",
 ]

@@ -1,4 +1,5 @@
-"""The customer directory: names (keys) leading to customers, renames and merges.
+"""The customer directory: names (keys) leading to customers, renames, merges and the
+value profile (SPEC §8).
 
 Unlike history, the directory may change; each change is recorded in `marry_customer_change`.
 """
@@ -8,11 +9,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, func, select, update
 
-from marrycli.storage.repo.rows import Damage, read_text
+from marrycli.domain import Value
+from marrycli.storage.repo.rows import VALUES, Damage, read_member, read_text, read_time
 from marrycli.storage.repo.writes import insert_unless_taken
 from marrycli.storage.tables import change_table, customer_table
 
@@ -212,3 +215,85 @@ def keep_renamed_names(conn: Connection) -> None:
             )
         )
         taken.add(key)
+
+
+class ValueChange(NamedTuple):
+    """A value change of a customer's profile, as recorded (`level` None: a clear)."""
+
+    tag: str
+    level: Value | None
+    note: str | None
+    at: datetime
+    owner: str
+
+
+def record_value(
+    conn: Connection,
+    customer: CustomerEntry,
+    tag: str,
+    level: Value | None,
+    note: str | None,
+    owner: str,
+    now: int,
+) -> None:
+    """Record how much a customer values promises tagged `tag` (None: the entry is cleared);
+    the change names the customer by its display name, as both old and new name."""
+    conn.execute(
+        change_table.insert().values(
+            kind="value",
+            customer_id=customer.id,
+            into_id=None,
+            old_name=customer.name,
+            new_name=customer.name,
+            owner=owner,
+            at=now,
+            tag=tag,
+            level=level.value if level is not None else None,
+            note=note,
+        )
+    )
+
+
+def value_changes(conn: Connection, customer_id: int) -> list[ValueChange]:
+    """The value changes of a customer, recorded for it or for a name merged into it since, in
+    the order recorded."""
+    entries = select(customer_table.c.id).where(
+        (customer_table.c.id == customer_id) | (customer_table.c.merged_into == customer_id)
+    )
+    query = (
+        select(
+            change_table.c.id,
+            change_table.c.tag,
+            change_table.c.level,
+            change_table.c.note,
+            change_table.c.at,
+            change_table.c.owner,
+        )
+        .where(change_table.c.kind == "value", change_table.c.customer_id.in_(entries))
+        .order_by(change_table.c.id)
+    )
+    return [
+        ValueChange(
+            tag=read_text(row.tag, f"the tag of directory change {row.id}"),
+            level=None
+            if row.level is None
+            else read_member(VALUES, row.level, f"the level of directory change {row.id}"),
+            note=None if row.note is None else read_text(row.note, f"the note of change {row.id}"),
+            at=read_time(row.at, f"the time of directory change {row.id}"),
+            owner=read_text(row.owner, f"the owner of directory change {row.id}"),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def customer_entry_names(conn: Connection, customer_id: int) -> list[str]:
+    """Every name leading to a customer: its display name, then the names merged into it
+    (and those it had before a rename), in entry order."""
+    rows = conn.execute(
+        select(customer_table.c.id, customer_table.c.name)
+        .where((customer_table.c.id == customer_id) | (customer_table.c.merged_into == customer_id))
+        .order_by(customer_table.c.id)
+    ).all()
+    names = [read_text(name, f"the name of customer {cid}") for cid, name in rows]
+    own = next(i for i, (cid, _) in enumerate(rows) if cid == customer_id)
+    return [names[own], *names[:own], *names[own + 1 :]]
