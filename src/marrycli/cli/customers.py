@@ -46,7 +46,13 @@ def list_(ctx: typer.Context, fmt: FormatOption = Format.TABLE, json_: JsonOptio
 
 
 NameArgument = Annotated[
-    str, typer.Argument(metavar="NAME", help="The customer (any of its names).", show_default=False)
+    str,
+    typer.Argument(
+        metavar="NAME",
+        help="The customer (any of its names).",
+        show_default=False,
+        autocompletion=completion.customers,
+    ),
 ]
 
 
@@ -78,7 +84,13 @@ def value(
     name: NameArgument,
     tag: Annotated[
         str,
-        typer.Option("--tag", metavar="TAG", help="Promises with this tag.", show_default=False),
+        typer.Option(
+            "--tag",
+            metavar="TAG",
+            help="Promises with this tag.",
+            show_default=False,
+            autocompletion=completion.tags,
+        ),
     ],
     level: Annotated[
         Value | None,
