@@ -194,3 +194,14 @@ def test_amending_size_or_value_is_as_if_recorded_so_from_the_start(promises):
             if events and events[-1]["kind"] == "amended":
                 amended.ok("undo", str(i))
         assert _report(amended) == original
+
+
+def test_an_export_of_a_newer_format_is_refused_and_version_1_still_reads(sqlite_marry, tmp_path):
+    newer = tmp_path / "newer.jsonl"
+    newer.write_text('{"format": "marry-export", "version": 3}\n')
+    refused = sqlite_marry("import", str(newer))
+    assert refused.exit_code == 2
+    assert "export format version 3; this marry reads versions 1 to 2" in refused.stderr
+    older = tmp_path / "older.jsonl"
+    older.write_text('{"format": "marry-export", "version": 1}\n')
+    assert sqlite_marry.ok("import", str(older)).exit_code == 0

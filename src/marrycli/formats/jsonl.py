@@ -31,7 +31,8 @@ from marrycli.rules import INVISIBLE
 FORMAT_NAME = "marry-export"
 
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: amended events (`changes`) and value changes (`tag`, `level`, `note`)
+READS = (1, 2)  # a version 1 file has neither, and reads as it always did
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
@@ -96,10 +97,11 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
         if not header:
             if record.get("format") != FORMAT_NAME:
                 raise line.fail(f"not a marry export (the first line must name {FORMAT_NAME!r})")
-            if record.get("version") != FORMAT_VERSION:
+            version = record.get("version")
+            if type(version) is not int or version not in READS:
                 raise line.fail(
-                    f"export format version {show_value(record.get('version'))}; "
-                    f"this marry reads version {FORMAT_VERSION}"
+                    f"export format version {show_value(version)}; "
+                    f"this marry reads versions {READS[0]} to {READS[-1]}"
                 )
             header = True
             continue
