@@ -31,7 +31,7 @@ from marrycli.render import Format, emit
 from marrycli.render.output import notice
 
 promise_app = MarryTyper(
-    help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
+    help="Record, list, show, cancel and amend promises.\n\n\b\nExample:\n"
     '  marry promise add "Ship SSO" --customer acme --due friday',
     no_args_is_help=True,
     rich_markup_mode=None,
@@ -460,7 +460,7 @@ def undo(
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
-    """Correct the last outcome, renegotiation or cancellation of a promise.
+    """Take back the last outcome, renegotiation, cancellation or amendment of a promise.
 
     Nothing is deleted: a void event is appended. Undo again to void the event before.
 
