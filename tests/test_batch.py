@@ -350,3 +350,42 @@ def test_eight_concurrent_batches_record_every_line_exactly_once(backend, tmp_pa
     assert sorted(row[1] for row in rows["marry_event"]) == sorted(ids)
     assert len(rows["marry_ref"]) == WORKERS * PER_WORKER
     assert elapsed < 300
+
+
+@pytest.mark.slow
+def test_a_long_batch_shows_progress_on_a_terminal_and_its_results_stay_on_stdout(tmp_path):
+    import os
+
+    path = tmp_path / "writes.jsonl"
+    path.write_text(lines(*({"op": "add", "text": f"p{i}", "customer": "c"} for i in range(300))))
+    main, child = os.openpty()  # stderr is a terminal; stdout goes to a pipe
+    environ = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "NO_COLOR")}
+    process = subprocess.Popen(
+        [marry_executable(), "--db", str(tmp_path / "l.db"), "batch", str(path)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=child,
+        env={**environ, "TERM": "xterm-256color"},
+    )
+    os.close(child)
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read the terminal meanwhile, so that marry never blocks on it
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:  # EIO: the terminal is closed
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out, _ = process.communicate(timeout=120)
+    reader.join(timeout=10)
+    os.close(main)
+    terminal = b"".join(chunks).decode()
+    assert process.returncode == 0, terminal
+    assert [r["text"] for r in results(out.decode())] == [f"p{i}" for i in range(300)]
+    assert "batch" in terminal and "lines/s" in terminal and '"id"' not in terminal
