@@ -99,13 +99,15 @@ class Marry:
     path: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
 
-    def __call__(self, *args: str, **env: str) -> Result:
+    def __call__(self, *args: str, input: str | bytes | None = None, **env: str) -> Result:
+        """Run `marry --db LEDGER *args`, with `input` on standard input."""
         from marrycli.cli.app import app
 
         runner = CliRunner()
         result = runner.invoke(
             app,
             ["--db", self.db, *args],
+            input=input,
             env={**self.env, **env},
             catch_exceptions=True,
             prog_name="marry",
@@ -114,8 +116,8 @@ class Marry:
             raise result.exception
         return Result(result.exit_code, result.stdout, result.stderr)
 
-    def ok(self, *args: str, **env: str) -> Result:
-        result = self(*args, **env)
+    def ok(self, *args: str, input: str | bytes | None = None, **env: str) -> Result:
+        result = self(*args, input=input, **env)
         assert result.exit_code == 0, (result.exit_code, result.stdout, result.stderr)
         return result
 

@@ -302,6 +302,16 @@ class Recorded(NamedTuple):
     value_from: str | None = None  # the tag whose entry in the customer's profile gave the value
 
 
+class LineResult(NamedTuple):
+    """What became of one line of `marry batch`: the promise it wrote (or found already
+    written), or why it failed (`refused`: by --strict, rather than bad input)."""
+
+    line: int
+    recorded: Recorded | None = None
+    error: str | None = None  # "keep: there is no promise 99; ..."
+    refused: bool = False
+
+
 class CustomerSummary(NamedTuple):
     """A customer in the directory, with counts as of now."""
 

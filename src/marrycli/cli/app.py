@@ -12,7 +12,17 @@ import typer
 from typer.core import TyperGroup
 
 from marrycli import __version__, settings
-from marrycli.cli import config, corrections, customers, db, planning, promises, report, transfer
+from marrycli.cli import (
+    batch,
+    config,
+    corrections,
+    customers,
+    db,
+    planning,
+    promises,
+    report,
+    transfer,
+)
 from marrycli.cli.help import MarryTyper
 from marrycli.errors import BadInput, ExitStatus, MarryError
 from marrycli.render import output
@@ -124,6 +134,7 @@ WRITES = frozenset(
         "break",
         "renegotiate",
         "undo",
+        "batch",
         "import",
         "customer rename",
         "customer merge",
@@ -294,8 +305,8 @@ def root(
 # The order of `marry --help`: recording promises first, then reading the ledger, then
 # the directory, moving ledgers, and the ledger itself.
 COMMAND_ORDER = (
-    "promise", "keep", "break", "renegotiate", "undo", "whatif", "agenda", "report", "check",
-    "customer", "export", "import", "db", "config",
+    "promise", "keep", "break", "renegotiate", "undo", "batch", "whatif", "agenda", "report",
+    "check", "customer", "export", "import", "db", "config",
 )  # fmt: skip
 
 promises.promise_app.command("amend")(corrections.amend)
@@ -304,6 +315,7 @@ app.command("keep")(promises.keep)
 app.command("break")(promises.break_promise)
 app.command("renegotiate")(promises.renegotiate)
 app.command("undo")(promises.undo)
+app.command("batch")(batch.batch)
 app.command("whatif")(planning.what_if)
 app.command("agenda")(planning.agenda)
 app.command("report")(report.report)

@@ -17,7 +17,6 @@ from marrycli.cli.common import (
     output_format,
 )
 from marrycli.domain import Size, Value
-from marrycli.errors import BadInput
 from marrycli.render import Format
 
 
@@ -79,11 +78,6 @@ def amend(
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
     tags, untags = rules.validate_tags(tag or []), rules.validate_tags(untag or [])
-    if not (text is not None or size or value or owner is not None or tags or untags):
-        raise BadInput("nothing to amend: give --text, --size, --value, --owner, --tag or --untag")
-    both = set(tags) & set(untags)
-    if both:
-        raise BadInput(f"--tag and --untag both name {sorted(both)[0]!r}; give it once")
     recorded = amend_(
         ledger(ctx),
         rules.parse_id(promise),

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from marrycli import settings
 from marrycli.dates import format_utc
-from marrycli.domain import CustomerReport, Event, Promise, Size
+from marrycli.domain import CustomerReport, Event, LineResult, Promise, Size
 from marrycli.formats.csv import PROMISE_CSV_FIELDS, to_csv
-from marrycli.formats.jsonl import to_json
+from marrycli.formats.jsonl import jsonl_line, to_json
 from marrycli.render import Format, renders
 from marrycli.render.views import (
     Agenda,
@@ -76,6 +76,20 @@ def promise_dict(promise: Promise, as_of: datetime, events: bool = False) -> dic
     if events:
         document["events"] = [event_dict(e) for e in promise.events]
     return document
+
+
+def batch_lines(results: Iterable[LineResult], as_of: datetime) -> str:
+    """`marry batch`'s output (it has no other format): a JSON line a result, the promise as
+    it stands at `as_of`, or {"line", "error"}."""
+    return "".join(
+        jsonl_line(
+            promise_dict(result.recorded.promise, as_of)
+            if result.recorded is not None
+            else {"line": result.line, "error": result.error}
+        )
+        + "\n"
+        for result in results
+    )
 
 
 def event_dict(event: Event) -> dict[str, Any]:

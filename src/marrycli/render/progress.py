@@ -46,7 +46,12 @@ def progress_bar(what: str, total: int, unit: str) -> Iterator[Callable[[int, in
     )
     started = time.monotonic()
     count = 0
-    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+    # Rich prints what is written to stdout meanwhile above the bar, on the bar's console
+    # (stderr): right on a terminal, but data piped to a file must stay on stdout.
+    redirect = sys.stdout.isatty()
+    with Progress(
+        *columns, console=console(stderr=True), transient=True, redirect_stdout=redirect
+    ) as bar:
         task = bar.add_task(what, total=total or None, count=0, rate="")
 
         def advance(done: int, completed: int) -> None:

@@ -1,5 +1,8 @@
 """Use cases of events: keep, break, renegotiate, cancel, amend and undo, each through the
-one event write (`_write_event`), and what-if, which weighs one without recording it."""
+one event write (`_event_write`), and what-if, which weighs one without recording it.
+
+Each write has its plan (`outcome_write`, `renegotiation_write`, ...: a `Write`, its input
+checked) that the command runs alone and `marry batch` runs with others."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from marrycli.model import discipline
 from marrycli.model.scoring import score_customer
 from marrycli.rules import TAGS_MAX, PromiseId
 from marrycli.service.lookup import describe_ref, load_promise, resolve_promise
-from marrycli.service.writes import not_in_future, take_ref, write_transaction
+from marrycli.service.writes import Write, not_in_future, run_write, take_ref
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -106,13 +109,7 @@ class EventValues:
 Decide = Callable[[Promise], EventValues | Recorded]
 
 
-def _write_event(
-    ledger: Ledger,
-    promise: PromiseId,
-    kind: EventKind,
-    ref: str | None,
-    decide: Decide,
-) -> Recorded:
+def _event_write(promise: PromiseId, kind: EventKind, ref: str | None, decide: Decide) -> Write:
     """The common frame of every event write: lock, replay a ref, decide, append, claim the ref."""
     from marrycli.storage import repo
 
@@ -147,7 +144,7 @@ def _write_event(
         take_ref(conn, ref, promise_id, event_id)
         return Recorded(promise=load_promise(conn, promise_id))
 
-    return write_transaction(ledger, write, ref=ref, create=False)
+    return Write(apply=write, ref=ref, create=False)
 
 
 def current_status(promise: Promise) -> Status:
@@ -195,6 +192,21 @@ def record_outcome(
     now: datetime,
 ) -> Recorded:
     """Record that a promise was kept or broken (a repeat of its outcome is a no-op)."""
+    write = outcome_write(promise, kind, at=at, note=note, ref=ref, owner=owner, now=now)
+    return run_write(ledger, write)
+
+
+def outcome_write(
+    promise: PromiseId,
+    kind: EventKind,
+    *,
+    at: When | None,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Write:
+    """`record_outcome`, planned."""
     assert kind in (EventKind.KEPT, EventKind.BROKEN)
 
     def decide(current: Promise) -> EventValues | Recorded:
@@ -203,7 +215,7 @@ def record_outcome(
             return Recorded(promise=current, notice=planned)
         return EventValues(at=planned, recorded=now, owner=owner, note=note)
 
-    return _write_event(ledger, promise, kind, ref, decide)
+    return _event_write(promise, kind, ref, decide)
 
 
 def renegotiate(
@@ -218,12 +230,27 @@ def renegotiate(
     now: datetime,
 ) -> Recorded:
     """Move the due date of an open promise."""
+    write = renegotiation_write(promise, due=due, at=at, note=note, ref=ref, owner=owner, now=now)
+    return run_write(ledger, write)
+
+
+def renegotiation_write(
+    promise: PromiseId,
+    *,
+    due: When,
+    at: When | None,
+    note: str | None,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+) -> Write:
+    """`renegotiate`, planned."""
 
     def decide(current: Promise) -> EventValues:
         moment = _plan_renegotiation(current, due, at, now)
         return EventValues(at=moment, recorded=now, owner=owner, note=note, due=due.instant)
 
-    return _write_event(ledger, promise, EventKind.RENEGOTIATED, ref, decide)
+    return _event_write(promise, EventKind.RENEGOTIATED, ref, decide)
 
 
 def what_if(
@@ -273,6 +300,13 @@ def cancel(
     now: datetime,
 ) -> Recorded:
     """Withdraw a promise recorded by mistake or released by the customer."""
+    return run_write(ledger, cancel_write(promise, note=note, ref=ref, owner=owner, now=now))
+
+
+def cancel_write(
+    promise: PromiseId, *, note: str, ref: str | None, owner: str, now: datetime
+) -> Write:
+    """`cancel`, planned."""
 
     def decide(current: Promise) -> EventValues | Recorded:
         status = current_status(current)
@@ -284,7 +318,7 @@ def cancel(
         _check_history(current, EventKind.CANCELLED, moment)
         return EventValues(at=moment, recorded=now, owner=owner, note=note)
 
-    return _write_event(ledger, promise, EventKind.CANCELLED, ref, decide)
+    return _event_write(promise, EventKind.CANCELLED, ref, decide)
 
 
 def undo(
@@ -298,6 +332,13 @@ def undo(
 ) -> Recorded:
     """Void the last standing event of a promise, an amendment too (a void itself cannot be
     undone)."""
+    return run_write(ledger, undo_write(promise, note=note, ref=ref, owner=owner, now=now))
+
+
+def undo_write(
+    promise: PromiseId, *, note: str | None, ref: str | None, owner: str, now: datetime
+) -> Write:
+    """`undo`, planned."""
 
     def decide(current: Promise) -> EventValues:
         target = current.last_standing()  # what history's rules allow a void to cancel
@@ -306,7 +347,7 @@ def undo(
         moment = max(now, target.at)
         return EventValues(at=moment, recorded=now, owner=owner, note=note, voids=target.id)
 
-    return _write_event(ledger, promise, EventKind.VOID, ref, decide)
+    return _event_write(promise, EventKind.VOID, ref, decide)
 
 
 def _last_time(promise: Promise) -> datetime | None:
@@ -331,13 +372,50 @@ def amend(
 ) -> Recorded:
     """Correct how a promise was recorded (SPEC §6): an `amended` event of the fields that
     change; BadInput for a field given its value already (nothing is recorded)."""
+    write = amendment_write(
+        promise,
+        text=text,
+        size=size,
+        value=value,
+        owner=owner,
+        tag=tag,
+        untag=untag,
+        note=note,
+        ref=ref,
+        by=by,
+        now=now,
+    )
+    return run_write(ledger, write)
+
+
+def amendment_write(
+    promise: PromiseId,
+    *,
+    text: str | None,
+    size: Size | None,
+    value: Value | None,
+    owner: str | None,
+    tag: Sequence[str],
+    untag: Sequence[str],
+    note: str | None,
+    ref: str | None,
+    by: str,
+    now: datetime,
+) -> Write:
+    """`amend`, planned: BadInput, before the ledger is opened, for nothing to amend or a tag
+    both added and removed."""
+    if not (text is not None or size or value or owner is not None or tag or untag):
+        raise BadInput("nothing to amend: give --text, --size, --value, --owner, --tag or --untag")
+    both = set(tag) & set(untag)
+    if both:
+        raise BadInput(f"--tag and --untag both name {sorted(both)[0]!r}; give it once")
 
     def decide(current: Promise) -> EventValues:
         change = _plan_amendment(current, text, size, value, owner, tag, untag)
         moment = max(now, current.made)  # a correction, stamped when it is made
         return EventValues(at=moment, recorded=now, owner=by, note=note, amendment=change)
 
-    return _write_event(ledger, promise, EventKind.AMENDED, ref, decide)
+    return _event_write(promise, EventKind.AMENDED, ref, decide)
 
 
 def _plan_amendment(

@@ -23,7 +23,7 @@ from marrycli.service.lookup import (
     load_promise,
     resolve_promise,
 )
-from marrycli.service.writes import not_in_future, take_ref, write_transaction
+from marrycli.service.writes import Write, not_in_future, run_write, take_ref
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -59,6 +59,41 @@ def add_promise(
     the promise takes the highest the customer's profile gives one of its tags (SPEC §8;
     Recorded.value_from names that tag), else high.
     """
+    write = add_write(
+        text=text,
+        customer=customer,
+        due=due,
+        made=made,
+        size=size,
+        value=value,
+        owner=owner,
+        tags=tags,
+        ref=ref,
+        now=now,
+        guard=guard,
+        strict=strict,
+        ask_new_customer=ask_new_customer,
+    )
+    return run_write(ledger, write)
+
+
+def add_write(
+    *,
+    text: str,
+    customer: str,
+    due: When | None,
+    made: When | None,
+    size: Size,
+    value: Value | None,
+    owner: str,
+    tags: tuple[str, ...],
+    ref: str | None,
+    now: datetime,
+    guard: bool = True,
+    strict: bool = False,
+    ask_new_customer: bool = True,
+) -> Write:
+    """`add_promise`, planned: its times checked (BadInput) before the ledger is opened."""
     made_at = made.instant if made is not None else now
     not_in_future("--made", made_at, now)
     if due is not None and due.instant <= made_at:
@@ -113,7 +148,7 @@ def add_promise(
             value_from=value_from,
         )
 
-    return write_transaction(ledger, add, ref=ref)
+    return Write(apply=add, ref=ref, create=True)
 
 
 def _value(conn: Connection, key: str, tags: Sequence[str]) -> tuple[Value, str | None]:

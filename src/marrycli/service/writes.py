@@ -1,13 +1,19 @@
 """The one write path: a write transaction, started over when another writer takes the
-same `--ref` first, and the checks every write makes on the times it records."""
+same `--ref` first, and the checks every write makes on the times it records.
+
+A use case that writes is planned first (`Write`: its input checked, nothing opened) and
+then run on an open write transaction: alone by its command (`run_write`), or with others
+in one transaction by `marry batch` (`service.batch`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from marrycli.dates import format_local
+from marrycli.domain import Recorded
 from marrycli.errors import BadInput
 from marrycli.rules import CLOCK_SKEW
 
@@ -42,6 +48,21 @@ def write_transaction(
         except RefRace:
             continue
     raise BadInput(f"--ref {ref} is being written by another process; try again")
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """A write whose input is checked (nothing opened yet): `apply` it on a write transaction's
+    connection (None: the ledger does not exist and `create` is off)."""
+
+    apply: Callable[[Connection | None], Recorded]
+    ref: str | None
+    create: bool  # whether the write creates a ledger that does not exist yet
+
+
+def run_write(ledger: Ledger, write: Write) -> Recorded:
+    """Run one write in a transaction of its own."""
+    return write_transaction(ledger, write.apply, ref=write.ref, create=write.create)
 
 
 def take_ref(conn: Connection, ref: str | None, promise_id: int, event_id: int | None) -> None:
