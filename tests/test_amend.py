@@ -205,3 +205,14 @@ def test_an_export_of_a_newer_format_is_refused_and_version_1_still_reads(sqlite
     older = tmp_path / "older.jsonl"
     older.write_text('{"format": "marry-export", "version": 1}\n')
     assert sqlite_marry.ok("import", str(older)).exit_code == 0
+
+
+def test_a_retried_add_after_its_text_was_amended_records_nothing(marry):
+    first = marry.json("promise", "add", "Ship SSO", "-c", "acme", "--ref", "ci-1")
+    marry.ok("promise", "amend", "ref:ci-1", "--text", "Ship SSO for EU")
+    before = marry.rows()
+    again = marry.ok("promise", "add", "Ship SSO", "-c", "acme", "--ref", "ci-1")
+    assert "already recorded as promise" in again.stderr
+    assert marry.rows() == before and again.stdout.startswith(
+        f"{first['id']} acme: Ship SSO for EU"
+    )

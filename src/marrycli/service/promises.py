@@ -217,7 +217,10 @@ def _replay_add(conn: Connection, stored: StoredRef, ref: str, key: str, text: s
         promise = load_promise(conn, stored.promise_id)
         entry = repo.find_customer(conn, key)
         owner_id = repo.promise_customer_id(conn, stored.promise_id)
-        if entry is not None and entry.id == owner_id and promise.text == text:
+        # The text as the add gave it: as first recorded (a retry after an amendment of the
+        # text is still a retry), or as it is now.
+        same_text = text in (promise.text, repo.recorded_text(conn, stored.promise_id))
+        if entry is not None and entry.id == owner_id and same_text:
             return Recorded(
                 promise=promise,
                 notice=f"ref {ref} is already recorded as promise {promise.id}; nothing added",

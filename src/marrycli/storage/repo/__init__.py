@@ -47,6 +47,7 @@ from marrycli.storage.repo.writes import (
     insert_promise,
     lock_promise,
     promise_customer_id,
+    recorded_text,
     reserve_ids,
 )
 
@@ -82,6 +83,7 @@ __all__ = [
     "read_text",
     "read_time",
     "record_value",
+    "recorded_text",
     "rename_customer",
     "report_promises",
     "reserve_ids",

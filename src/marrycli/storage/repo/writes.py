@@ -153,6 +153,14 @@ def lock_promise(conn: Connection, promise_id: int) -> bool:
     return conn.execute(query).first() is not None
 
 
+def recorded_text(conn: Connection, promise_id: int) -> str | None:
+    """A promise's text as first recorded (before any amendment), or None if there is none."""
+    found: str | None = conn.execute(
+        select(promise_table.c.text).where(promise_table.c.id == promise_id)
+    ).scalar()
+    return found
+
+
 def promise_customer_id(conn: Connection, promise_id: int) -> int | None:
     """The customer a promise belongs to now (after merges)."""
     entry = customer_table
