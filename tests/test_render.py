@@ -67,7 +67,7 @@ from marrycli.render.views import (
 # and each item of list); CSV of promises: the same fields as columns.
 PROMISE = (
     "id", "customer", "text", "made", "due", "size", "value", "owner", "tags", "ref",
-    "status", "resolved", "renegotiations",
+    "status", "resolved", "renegotiations", "series", "occurrence",
 )  # fmt: skip
 # SPEC §2: `promise show` adds "events", each of these.
 EVENT = ("id", "kind", "at", "due", "note", "owner", "ref", "voids")

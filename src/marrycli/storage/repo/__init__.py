@@ -48,6 +48,7 @@ from marrycli.storage.repo.writes import (
     lock_promise,
     promise_customer_id,
     reserve_ids,
+    store_occurrence,
 )
 
 __all__ = [
@@ -85,6 +86,7 @@ __all__ = [
     "rename_customer",
     "report_promises",
     "reserve_ids",
+    "store_occurrence",
     "value_changes",
     "write_amendment",
 ]

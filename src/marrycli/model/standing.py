@@ -1,0 +1,173 @@
+"""Standing promises (SPEC §7): when each occurrence of a series is made and due, which
+occurrences exist at a moment, and a customer's promises with its series' occurrences in
+place of the series. Pure: an occurrence exists by time, not by writes, so every read
+expands the series it reads the same way, and nothing is written by a read.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
+
+from marrycli.domain import EventKind, Period, Promise, Standing, occurrence_id
+
+
+def shift(start: datetime, period: Period, times: int, zone: tzinfo) -> datetime:
+    """`start` moved on by `times` times `period`: hours exactly, days, weeks and months on the
+    wall clock of `zone` (a 10:00 call stays at 10:00 across a daylight-saving change; a
+    month keeps its day, or takes the month's last day when it has no such day)."""
+    if period.unit == "h":
+        return start + timedelta(hours=period.amount * times)
+    local = start.astimezone(zone)
+    wall = local.replace(tzinfo=None)
+    if period.unit == "m":
+        months = wall.month - 1 + period.amount * times
+        year, month = wall.year + months // 12, months % 12 + 1
+        day = min(wall.day, calendar.monthrange(year, month)[1])
+        wall = wall.replace(year=year, month=month, day=day)
+    else:
+        days = period.amount * times * (7 if period.unit == "w" else 1)
+        wall = wall + timedelta(days=days)
+    return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+def made_at(series: Promise, k: int, zone: tzinfo) -> datetime:
+    """When occurrence k (1, 2, ...) of a series is made."""
+    assert series.standing is not None
+    return shift(series.made, series.standing.every, k - 1, zone)
+
+
+def due_at(made: datetime, standing: Standing, zone: tzinfo) -> datetime:
+    """When an occurrence made at `made` is due."""
+    return shift(made, standing.within, 1, zone)
+
+
+def ended(series: Promise) -> datetime | None:
+    """When the series was ended (`promise cancel ID --series`, not voided), or None."""
+    for event in series.standing_events():
+        if event.kind is EventKind.CANCELLED:
+            return event.at
+    return None
+
+
+def exists(series: Promise, made: datetime, end: datetime | None) -> bool:
+    """Whether an occurrence made at `made` is one the series makes at all (not after its
+    `--until`, nor after it was ended), whatever the moment."""
+    assert series.standing is not None
+    until = series.standing.until
+    return (until is None or made < until) and (end is None or made < end)
+
+
+def occurrence(series: Promise, k: int, zone: tzinfo, stored: Promise | None = None) -> Promise:
+    """Occurrence k of a series with the series' terms (amended: SPEC §7), as stored (its
+    number and events) or, not stored yet, with a stand-in number and no events."""
+    assert series.standing is not None
+    terms = series.amended()
+    if stored is not None:
+        return stored._replace(
+            customer=terms.customer or stored.customer,
+            text=terms.text,
+            size=terms.size,
+            value=terms.value,
+            owner=terms.owner,
+            tags=terms.tags,
+            series=series.id,
+            occurrence=k,
+        )
+    made = made_at(series, k, zone)
+    return Promise(
+        id=occurrence_id(series.id, k),
+        customer=terms.customer,
+        text=terms.text,
+        made=made,
+        due=due_at(made, series.standing, zone),
+        size=terms.size,
+        value=terms.value,
+        owner=terms.owner,
+        tags=terms.tags,
+        series=series.id,
+        occurrence=k,
+    )
+
+
+def occurrences(
+    series: Promise,
+    as_of: datetime,
+    zone: tzinfo,
+    stored: Mapping[int, Promise] | None = None,
+) -> Iterator[Promise]:
+    """The occurrences of a series that exist at `as_of`, in order of k: those stored (by k in
+    `stored`) as stored, the others not stored yet. Lazy: one at a time."""
+    assert series.standing is not None
+    end = ended(series)
+    k = 1
+    while True:
+        made = made_at(series, k, zone)
+        if made > as_of or not exists(series, made, end):
+            return
+        found = stored.get(k) if stored else None
+        yield occurrence(series, k, zone, found)
+        k += 1
+
+
+def next_made(series: Promise, after: datetime, zone: tzinfo) -> datetime | None:
+    """When the series makes its next occurrence after `after`, or None if it makes no more."""
+    end = ended(series)
+    k = 1
+    while True:
+        made = made_at(series, k, zone)
+        if not exists(series, made, end):
+            return None
+        if made > after:
+            return made
+        k += 1
+
+
+def expand(
+    promises: Iterable[Promise],
+    as_of: datetime,
+    zone_of: ZoneOf,
+) -> list[Promise]:
+    """`promises` with each series replaced by its occurrences that exist at `as_of` (stored
+    or not), in rank order; an occurrence stored without its series among `promises` stays
+    as it is. `zone_of` gives the zone of a series' calendar."""
+    plain: list[Promise] = []
+    series: list[Promise] = []
+    stored: dict[int, dict[int, Promise]] = {}
+    for promise in promises:
+        if promise.standing is not None:
+            series.append(promise)
+        elif promise.series is not None and promise.occurrence is not None:
+            stored.setdefault(promise.series, {})[promise.occurrence] = promise
+        else:
+            plain.append(promise)
+    if not series and not stored:
+        return plain
+    known = {s.id for s in series}
+    for sid, found in stored.items():
+        if sid not in known:
+            plain.extend(found.values())
+    for one in series:
+        plain.extend(occurrences(one, as_of, zone_of(one), stored.get(one.id)))
+    plain.sort(key=lambda p: p.rank)
+    return plain
+
+
+class ZoneOf:
+    """The zone a series' calendar is counted in: the one it was made in, by name, or else
+    `default` (the reader's)."""
+
+    def __init__(self, default: tzinfo, named: Callable[[str], tzinfo | None]) -> None:
+        self.default = default
+        self.named = named
+        self._cache: dict[str, tzinfo] = {}
+
+    def __call__(self, series: Promise) -> tzinfo:
+        key = series.standing.zone if series.standing is not None else None
+        if key is None:
+            return self.default
+        zone = self._cache.get(key)
+        if zone is None:
+            zone = self._cache[key] = self.named(key) or self.default
+        return zone
