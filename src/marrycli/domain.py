@@ -6,9 +6,10 @@ derived from them (the ledger is append-only, nothing here is ever mutated).
 
 from __future__ import annotations
 
+import calendar
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -109,6 +110,22 @@ class Period(NamedTuple):
 
     def __str__(self) -> str:
         return f"{self.amount}{self.unit}"
+
+    def after(self, start: datetime, times: int, zone: tzinfo) -> datetime:
+        """`start` moved on by `times` periods: hours exactly; days, weeks and months on the
+        wall clock of `zone` (a 10:00 call stays at 10:00 across a daylight-saving change; a
+        month keeps its day, or takes the month's last day when it has no such day)."""
+        if self.unit == "h":
+            return start + timedelta(hours=self.amount * times)
+        wall = start.astimezone(zone).replace(tzinfo=None)
+        if self.unit == "m":
+            months = wall.month - 1 + self.amount * times
+            year, month = wall.year + months // 12, months % 12 + 1
+            day = min(wall.day, calendar.monthrange(year, month)[1])
+            wall = wall.replace(year=year, month=month, day=day)
+        else:
+            wall += timedelta(days=self.amount * times * (7 if self.unit == "w" else 1))
+        return wall.replace(tzinfo=zone).astimezone(UTC)
 
 
 class Standing(NamedTuple):

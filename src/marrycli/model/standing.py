@@ -6,41 +6,31 @@ expands the series it reads the same way, and nothing is written by a read.
 
 from __future__ import annotations
 
-import calendar
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
-from marrycli.domain import EventKind, Period, Promise, Standing, occurrence_id
-
-
-def shift(start: datetime, period: Period, times: int, zone: tzinfo) -> datetime:
-    """`start` moved on by `times` times `period`: hours exactly, days, weeks and months on the
-    wall clock of `zone` (a 10:00 call stays at 10:00 across a daylight-saving change; a
-    month keeps its day, or takes the month's last day when it has no such day)."""
-    if period.unit == "h":
-        return start + timedelta(hours=period.amount * times)
-    local = start.astimezone(zone)
-    wall = local.replace(tzinfo=None)
-    if period.unit == "m":
-        months = wall.month - 1 + period.amount * times
-        year, month = wall.year + months // 12, months % 12 + 1
-        day = min(wall.day, calendar.monthrange(year, month)[1])
-        wall = wall.replace(year=year, month=month, day=day)
-    else:
-        days = period.amount * times * (7 if period.unit == "w" else 1)
-        wall = wall + timedelta(days=days)
-    return wall.replace(tzinfo=zone).astimezone(UTC)
+from marrycli.domain import EventKind, Promise, Standing, occurrence_id
 
 
 def made_at(series: Promise, k: int, zone: tzinfo) -> datetime:
     """When occurrence k (1, 2, ...) of a series is made."""
     assert series.standing is not None
-    return shift(series.made, series.standing.every, k - 1, zone)
+    return series.standing.every.after(series.made, k - 1, zone)
 
 
 def due_at(made: datetime, standing: Standing, zone: tzinfo) -> datetime:
-    """When an occurrence made at `made` is due."""
-    return shift(made, standing.within, 1, zone)
+    """When an occurrence made at `made` is due: `within` later (see `due_of` for k)."""
+    return standing.within.after(made, 1, zone)
+
+
+def due_of(series: Promise, k: int, made: datetime, zone: tzinfo) -> datetime:
+    """When occurrence k (made at `made`) is due: `within` after it is made; with the default
+    `within` (the period), when occurrence k + 1 is made (so a month of 31 days that follows
+    February's 28th is due on the 31st, not the 28th)."""
+    assert series.standing is not None
+    if series.standing.within == series.standing.every:
+        return made_at(series, k + 1, zone)
+    return due_at(made, series.standing, zone)
 
 
 def ended(series: Promise) -> datetime | None:
@@ -59,11 +49,19 @@ def exists(series: Promise, made: datetime, end: datetime | None) -> bool:
     return (until is None or made < until) and (end is None or made < end)
 
 
-def occurrence(series: Promise, k: int, zone: tzinfo, stored: Promise | None = None) -> Promise:
-    """Occurrence k of a series with the series' terms (amended: SPEC §7), as stored (its
-    number and events) or, not stored yet, with a stand-in number and no events."""
+def occurrence(
+    series: Promise,
+    k: int,
+    zone: tzinfo,
+    stored: Promise | None = None,
+    terms: Promise | None = None,
+) -> Promise:
+    """Occurrence k of a series with the series' terms (amended: SPEC §7; `terms`: the series
+    amended, when known), as stored (its number and events) or, not stored yet, with a
+    stand-in number and no events."""
     assert series.standing is not None
-    terms = series.amended()
+    if terms is None:
+        terms = series.amended()
     if stored is not None:
         return stored._replace(
             customer=terms.customer or stored.customer,
@@ -81,7 +79,7 @@ def occurrence(series: Promise, k: int, zone: tzinfo, stored: Promise | None = N
         customer=terms.customer,
         text=terms.text,
         made=made,
-        due=due_at(made, series.standing, zone),
+        due=due_of(series, k, made, zone),
         size=terms.size,
         value=terms.value,
         owner=terms.owner,
@@ -101,13 +99,14 @@ def occurrences(
     `stored`) as stored, the others not stored yet. Lazy: one at a time."""
     assert series.standing is not None
     end = ended(series)
+    terms = series.amended()
     k = 1
     while True:
         made = made_at(series, k, zone)
         if made > as_of or not exists(series, made, end):
             return
         found = stored.get(k) if stored else None
-        yield occurrence(series, k, zone, found)
+        yield occurrence(series, k, zone, found, terms)
         k += 1
 
 

@@ -220,6 +220,7 @@ def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[st
         for point in detail.report.timeline
     ]
     document["values"] = values_dict(detail.values) if detail.values is not None else None
+    document["standing"] = [series_dict(r) for r in detail.standing]
     return document
 
 
@@ -311,7 +312,7 @@ def agenda_csv(items: Sequence[AgendaItem]) -> str:
         AGENDA_CSV_FIELDS,
         (
             {
-                "id": item.promise.id,
+                "id": item.promise.id if item.promise.stored else None,
                 "customer": item.customer,
                 "text": item.promise.text,
                 "status": item.status.value,

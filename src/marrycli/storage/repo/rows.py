@@ -124,7 +124,9 @@ def read_standing(
         return None
     return Standing(
         every=_read_period(every, PERIOD_UNITS, f"the period of promise {pid}"),
-        within=_read_period(within, WITHIN_UNITS, f"the time of each occurrence of promise {pid}"),
+        within=_read_period(
+            within, WITHIN_UNITS + "m", f"the time of each occurrence of promise {pid}"
+        ),
         until=optional_time(until, f"the end of the series {pid}"),
         zone=None if zone is None else read_text(zone, f"the zone of the series {pid}"),
     )
