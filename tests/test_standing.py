@@ -235,7 +235,6 @@ def test_two_processes_keeping_the_same_occurrence_make_one_row(marry):
     assert len(rows["marry_event"]) == 1
 
 
-@pytest.mark.xfail(reason="export of standing promises comes next", strict=True)
 def test_export_and_import_give_the_same_reports(marry, tmp_path):
     series = _series(marry, "--every", "1w", "--within", "2d", "--tag", "calls")
     marry.ok("keep", str(series), "--at", _z(START + timedelta(hours=3)))
@@ -320,3 +319,65 @@ def test_random_series_score_as_the_same_promises_one_by_one(
 ):
     within_hours = min(within * period_days, 24 * period_days)
     _property_case(period_days, within_hours, outcomes, as_of_days)
+
+
+def test_db_check_knows_the_rules_of_standing_promises(sqlite_marry):
+    import sqlite3
+
+    marry = sqlite_marry
+    series = _series(marry, "--every", "1w")
+    marry.ok("keep", f"{series}/2", "--at", _z(START + WEEK + timedelta(hours=1)))
+    assert marry("db", "check").exit_code == 0
+    with sqlite3.connect(marry.db) as db:
+        db.execute("UPDATE marry_promise SET made = made + 1 WHERE series_id IS NOT NULL")
+        db.execute(
+            "INSERT INTO marry_event (promise_id, kind, at, owner, recorded) "
+            f"VALUES ({series}, 'kept', (SELECT made FROM marry_promise WHERE id = {series}), "
+            "'x', 0)"
+        )
+    found = marry("db", "check")
+    assert found.exit_code == 3
+    assert f"occurrence {series}/2) is not made and due when its series makes it" in found.stderr
+    assert "a kept event of a series" in found.stderr
+
+
+def test_a_version_2_sqlite_ledger_is_upgraded_in_place_keeping_every_number(sqlite_marry):
+    from test_directory import as_version_2
+
+    marry = sqlite_marry
+    kept = marry.add("a", "Acme", "--made", "2026-01-01", "--due", "2026-01-10")
+    marry.ok("keep", str(kept), "--at", "2026-01-05")
+    marry.add("b", "Acme", "--made", "2026-01-02", "--due", "2026-01-08")
+    before = marry.json("report", "--as-of", "2026-02-01T00:00:00Z")
+    detail = marry.json("report", "-c", "acme", "--as-of", "2026-02-01T00:00:00Z")
+    as_version_2(marry.db)
+    assert marry.json("report", "--as-of", "2026-02-01T00:00:00Z") == before  # upgrades
+    assert marry.json("db", "info")["schema_version"] == 3
+    assert marry.json("report", "-c", "acme", "--as-of", "2026-02-01T00:00:00Z") == detail
+    assert marry.ok("db", "check").exit_code == 0
+    series = _series(marry, "--every", "1w")  # and the upgraded ledger takes a series
+    assert marry.json("keep", str(series), "--at", _z(START + timedelta(hours=1)))["id"] > series
+
+
+@pytest.mark.postgres
+def test_a_version_2_postgresql_ledger_needs_db_upgrade_and_keeps_every_number(pg_marry):
+    from sqlalchemy import create_engine, text
+
+    from test_directory import V3_COLUMNS
+
+    marry = pg_marry
+    kept = marry.add("a", "Acme", "--made", "2026-01-01", "--due", "2026-01-10")
+    marry.ok("keep", str(kept), "--at", "2026-01-05")
+    before = marry.json("report", "--as-of", "2026-02-01T00:00:00Z")
+    engine = create_engine(marry.db)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE marry_schema SET version = 2"))
+        for column in V3_COLUMNS:
+            conn.execute(text(f"ALTER TABLE marry_promise DROP COLUMN {column}"))
+    engine.dispose()
+    refused = marry("report")
+    assert refused.exit_code == 3 and "marry db upgrade" in refused.stderr
+    marry.ok("db", "upgrade")
+    assert marry.json("report", "--as-of", "2026-02-01T00:00:00Z") == before
+    assert marry.json("db", "info")["schema_version"] == 3
+    assert marry.ok("db", "check").exit_code == 0
