@@ -7,7 +7,7 @@ expands the series it reads the same way, and nothing is written by a read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from marrycli.domain import EventKind, Promise, Standing, occurrence_id
 
@@ -100,14 +100,49 @@ def occurrences(
     assert series.standing is not None
     end = ended(series)
     terms = series.amended()
+    standing = series.standing
+    by_period = standing.within == standing.every  # due when the next is made
+    times = _made_times(series, zone)
+    made = next(times)
     k = 1
-    while True:
-        made = made_at(series, k, zone)
-        if made > as_of or not exists(series, made, end):
-            return
+    while made <= as_of and exists(series, made, end):
+        following = next(times)
         found = stored.get(k) if stored else None
-        yield occurrence(series, k, zone, found, terms)
+        if found is not None:
+            yield occurrence(series, k, zone, found, terms)
+        else:
+            due = following if by_period else standing.within.after(made, 1, zone)
+            yield Promise(
+                id=occurrence_id(series.id, k),
+                customer=terms.customer,
+                text=terms.text,
+                made=made,
+                due=due,
+                size=terms.size,
+                value=terms.value,
+                owner=terms.owner,
+                tags=terms.tags,
+                series=series.id,
+                occurrence=k,
+            )
+        made = following
         k += 1
+
+
+def _made_times(series: Promise, zone: tzinfo) -> Iterator[datetime]:
+    """When occurrences 1, 2, ... are made (as `made_at`, with the wall clock read once)."""
+    assert series.standing is not None
+    every = series.standing.every
+    if every.unit != "d" and every.unit != "w":
+        k = 1
+        while True:
+            yield every.after(series.made, k - 1, zone)
+            k += 1
+    wall = series.made.astimezone(zone).replace(tzinfo=None)
+    step = timedelta(days=every.amount * (7 if every.unit == "w" else 1))
+    while True:
+        yield wall.replace(tzinfo=zone).astimezone(UTC)
+        wall += step
 
 
 def next_made(series: Promise, after: datetime, zone: tzinfo) -> datetime | None:

@@ -100,7 +100,7 @@ def _detail(conn: Connection, customer_id: int, name: str, as_of: datetime) -> C
         next_stage=next_stage(scored, as_of),
         budget=error_budget(name, promises, as_of),
         values=customer_values(promises, scored.contributions, profile, as_of),
-        standing=tuple(records(loaded, as_of)),
+        standing=tuple(records(loaded, as_of, promises)),
     )
 
 

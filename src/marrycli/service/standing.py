@@ -34,17 +34,25 @@ def expand_with(promises: Iterable[Promise], as_of: datetime, zones: model.ZoneO
     return model.expand(promises, as_of, zones)
 
 
-def records(promises: Iterable[Promise], as_of: datetime) -> list[SeriesRecord]:
+def records(
+    promises: Iterable[Promise], as_of: datetime, expanded: Iterable[Promise] | None = None
+) -> list[SeriesRecord]:
     """Each series among `promises` (with its stored occurrences among them) and its record
-    at `as_of`: its occurrences that exist then, scored as the customer's promises are."""
+    at `as_of`: its occurrences that exist then, scored as the customer's promises are.
+    `expanded`: `promises` expanded at `as_of` already (not done again)."""
     listed = list(promises)
+    series_list = [p for p in listed if p.standing is not None]
+    if not series_list:
+        return []
+    if expanded is None:
+        expanded = model.expand(listed, as_of, zone_of())
+    by_series: dict[int, list[Promise]] = {}
+    for promise in expanded:
+        if promise.series is not None:
+            by_series.setdefault(promise.series, []).append(promise)
     found = []
-    zones = zone_of()
-    for series in listed:
-        if series.standing is None:
-            continue
-        mine = [p for p in listed if p.id == series.id or p.series == series.id]
-        occurrences = model.expand(mine, as_of, zones)
+    for series in series_list:
+        occurrences = by_series.get(series.id, [])
         scored = score_customer(series.customer, occurrences, as_of, detail=False)
         found.append(
             SeriesRecord(
