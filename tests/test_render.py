@@ -80,7 +80,7 @@ CUSTOMER = (
 )  # fmt: skip
 # SPEC §2: with --customer, CUSTOMER also carries "promises_detail" and "timeline"; the
 # README (Error budget) adds "budget": {"small", "medium", "large"}.
-CUSTOMER_DETAIL = (*CUSTOMER, "promises_detail", "budget", "timeline", "values")
+CUSTOMER_DETAIL = (*CUSTOMER, "promises_detail", "budget", "timeline", "values", "standing")
 # SPEC §8: what the customer values, in `report --customer`; and `customer show`.
 VALUES = ("profile", "valued_keep_rate", "unvalued_keep_rate", "tags")
 VALUES_TAG = (

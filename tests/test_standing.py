@@ -381,3 +381,20 @@ def test_a_version_2_postgresql_ledger_needs_db_upgrade_and_keeps_every_number(p
     assert marry.json("report", "--as-of", "2026-02-01T00:00:00Z") == before
     assert marry.json("db", "info")["schema_version"] == 3
     assert marry.ok("db", "check").exit_code == 0
+
+
+def test_whatif_agenda_and_check_see_occurrences_without_writing(marry):
+    series = marry.json("promise", "add", "Weekly call", "-c", "Acme", "--every", "1w",
+                        "--made", "-10d", "--force")["id"]  # fmt: skip
+    before = marry.rows()
+    weighed = marry.json("whatif", str(series), "--break")
+    assert weighed["after"]["trust"] <= weighed["before"]["trust"]
+    assert marry.json("whatif", f"{series}/2", "--keep")["after"]["kept"] == 1
+    items = marry.json("agenda")["items"]
+    assert [(i["promise"]["id"], i["promise"]["occurrence"]) for i in items] == [
+        (None, 1),
+        (None, 2),
+    ]
+    failed = marry("check", "--max-overdue", "0", "--json")
+    assert failed.exit_code == 1 and failed.json()["findings"][0]["actual"] == 1
+    assert marry.rows() == before

@@ -11,6 +11,7 @@ from marrycli.cli import completion
 from marrycli.cli.common import (
     AsOfOption,
     AtOption,
+    EveryOption,
     FormatOption,
     IdArgument,
     JsonOption,
@@ -18,17 +19,19 @@ from marrycli.cli.common import (
     OwnerFilterOption,
     RefOption,
     UndoIdArgument,
+    UntilOption,
+    WithinOption,
     as_of_moment,
+    finish_write,
     ledger,
     now,
     output_format,
     parse_when,
 )
 from marrycli.cli.help import MarryTyper
-from marrycli.domain import EventKind, Recorded, Size, Status, Value
+from marrycli.domain import EventKind, Size, Status, Value
 from marrycli.errors import BadInput
 from marrycli.render import Format, emit
-from marrycli.render.output import notice
 
 promise_app = MarryTyper(
     help="Record, list, show and cancel promises.\n\n\b\nExample:\n"
@@ -56,24 +59,6 @@ class ListOrder(StrEnum):
     MADE = "made"
 
 
-def finish_write(recorded: Recorded, fmt: Format) -> None:
-    """A write's notice and warning on stderr, then the promise as it stands now."""
-    from marrycli.render.views import PromiseWritten
-
-    if recorded.notice:
-        notice(recorded.notice)
-    if recorded.new_customer:
-        notice(recorded.new_customer)
-    if recorded.warning:
-        notice(f"warning: {recorded.warning}")
-    if recorded.note:
-        notice(f"note: {recorded.note}")
-    view = PromiseWritten(
-        recorded.promise, now(), value_from=recorded.value_from, series=recorded.series
-    )
-    emit(view, fmt)
-
-
 @promise_app.command("add")
 def add(
     ctx: typer.Context,
@@ -99,27 +84,9 @@ def add(
         str | None,
         typer.Option("--made", metavar="WHEN", help="When it was promised (default: now)."),
     ] = None,
-    every: Annotated[
-        str | None,
-        typer.Option(
-            "--every",
-            metavar="PERIOD",
-            help="A standing promise, made again every PERIOD: Nd, Nw or Nm (calendar months).",
-        ),
-    ] = None,
-    within: Annotated[
-        str | None,
-        typer.Option(
-            "--within",
-            metavar="DURATION",
-            help="Each occurrence is due this long after it is made: Nh, Nd or Nw "
-            "(default: the period).",
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option("--until", metavar="WHEN", help="No occurrence is made from then on."),
-    ] = None,
+    every: EveryOption = None,
+    within: WithinOption = None,
+    until: UntilOption = None,
     size: Annotated[
         Size, typer.Option("--size", case_sensitive=False, help="How big it is.")
     ] = Size.MEDIUM,
