@@ -398,3 +398,13 @@ def test_whatif_agenda_and_check_see_occurrences_without_writing(marry):
     failed = marry("check", "--max-overdue", "0", "--json")
     assert failed.exit_code == 1 and failed.json()["findings"][0]["actual"] == 1
     assert marry.rows() == before
+
+
+def test_the_customer_s_page_and_table_show_its_standing_promises(marry):
+    series = _series(marry, "--every", "1w", text="Weekly <call>")
+    marry.ok("keep", f"{series}/2", "--at", _z(START + WEEK + timedelta(hours=1)))
+    page = marry.ok("report", "-c", "Standing", "--format", "html").stdout
+    assert "<h3>Standing promises</h3>" in page and "Weekly &lt;call&gt;" in page
+    assert f'data-label="ID">{series}/2<' in page
+    table = marry.ok("report", "-c", "Standing").stdout
+    assert "Standing promises" in table and "Weekly <call>" in table and "1w" in table

@@ -162,7 +162,7 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
         parts.append(values_table(detail.values, console))
     if detail.standing:
         parts.append(Text("Standing promises", style="bold"))
-        parts.append(series_table(detail.standing, console))
+        parts.append(series_table(detail.standing, console, customer=False))
     if r.timeline:
         parts.append(trust_chart(r.timeline, detail.promises, as_of, width=console.width))
     if detail.promises:

@@ -268,8 +268,9 @@ def _list(view: PromiseList) -> Rendered:
     return shown
 
 
-def series_table(found: Sequence[SeriesRecord], console: Console) -> Any:
-    """Standing promises (SPEC §7), each with the record of its occurrences so far."""
+def series_table(found: Sequence[SeriesRecord], console: Console, customer: bool = True) -> Any:
+    """Standing promises (SPEC §7), each with the record of its occurrences so far; without
+    the customer column for one customer's report."""
     from rich.text import Text
 
     columns = [
@@ -297,6 +298,10 @@ def series_table(found: Sequence[SeriesRecord], console: Console) -> Any:
         ]
         for r in found
     ]
+    if not customer:
+        del columns[1]
+        for cells in rows:
+            del cells[1]
     return fit_table(console, columns, rows)
 
 
