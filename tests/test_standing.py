@@ -408,3 +408,14 @@ def test_the_customer_s_page_and_table_show_its_standing_promises(marry):
     assert f'data-label="ID">{series}/2<' in page
     table = marry.ok("report", "-c", "Standing").stdout
     assert "Standing promises" in table and "Weekly <call>" in table and "1w" in table
+
+
+def test_finding_promises_finds_occurrences(marry):
+    series = _series(marry, "--every", "1w", "--tag", "calls")
+    as_of = ("--as-of", "2026-02-01T00:00:00Z")
+    due = marry.json("promise", "list", *as_of, "--due-before", "2026-01-20", "--due-after",
+                     "2026-01-13")  # fmt: skip
+    assert [p["occurrence"] for p in due] == [2]
+    tagged = marry.json("promise", "list", *as_of, "--tag", "calls", "--text", "weekly")
+    assert [p["occurrence"] for p in tagged] == [1, 2, 3, 4]
+    assert {p["series"] for p in tagged} == {series}

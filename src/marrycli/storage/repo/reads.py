@@ -228,7 +228,8 @@ def _due_ever_within(low: int | None, high: int | None) -> ColumnElement[bool]:
         event_table.c.kind == EventKind.RENEGOTIATED.value,
         within(event_table.c.due),
     )
-    return or_(within(promise_table.c.due), renegotiated)
+    # A series has no due date of its own: its occurrences are tested once expanded.
+    return or_(within(promise_table.c.due), renegotiated, promise_table.c.every.is_not(None))
 
 
 def _customer_name(name: object, promise_id: int) -> str:
