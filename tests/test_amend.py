@@ -198,10 +198,10 @@ def test_amending_size_or_value_is_as_if_recorded_so_from_the_start(promises):
 
 def test_an_export_of_a_newer_format_is_refused_and_version_1_still_reads(sqlite_marry, tmp_path):
     newer = tmp_path / "newer.jsonl"
-    newer.write_text('{"format": "marry-export", "version": 3}\n')
+    newer.write_text('{"format": "marry-export", "version": 4}\n')
     refused = sqlite_marry("import", str(newer))
     assert refused.exit_code == 2
-    assert "export format version 3; this marry reads versions 1 to 2" in refused.stderr
+    assert "export format version 4; this marry reads versions 1 to 3" in refused.stderr
     older = tmp_path / "older.jsonl"
     older.write_text('{"format": "marry-export", "version": 1}\n')
     assert sqlite_marry.ok("import", str(older)).exit_code == 0

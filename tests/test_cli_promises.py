@@ -8,7 +8,7 @@ from marrycli.storage.ledger import schema_version
 
 PROMISE_FIELDS = {
     "id", "customer", "text", "made", "due", "size", "value", "owner", "tags", "ref",
-    "status", "resolved", "renegotiations",
+    "status", "resolved", "renegotiations", "series", "occurrence",  # SPEC §7
 }  # fmt: skip
 EVENT_FIELDS = {"id", "kind", "at", "due", "note", "owner", "ref", "voids"}
 
@@ -41,6 +41,8 @@ def test_add_prints_the_promise_with_exactly_the_spec_fields(marry):
         "status": "overdue",
         "resolved": None,
         "renegotiations": 0,
+        "series": None,
+        "occurrence": None,
     }
 
 

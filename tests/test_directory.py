@@ -78,9 +78,32 @@ V2_COLUMNS = [
 ]
 
 
+V3_COLUMNS = ("every", "within", "until", "zone", "series_id", "occurrence")
+
+
+def as_version_2(path: str) -> None:
+    """Make a SQLite ledger (with no standing promise) look as schema version 2 left it."""
+    # SQLite cannot drop a column of a foreign key: the table is made again as version 2 had it.
+    kept = "id, customer_id, text, made, due, size, value, owner, tags, recorded"
+    with sqlite3.connect(path) as db:
+        db.execute("PRAGMA foreign_keys = OFF")
+        db.execute(
+            "CREATE TABLE v2_promise (id INTEGER NOT NULL PRIMARY KEY, customer_id INTEGER NOT "
+            "NULL REFERENCES marry_customer (id), text VARCHAR NOT NULL, made BIGINT NOT NULL, "
+            "due BIGINT, size VARCHAR NOT NULL, value VARCHAR NOT NULL, owner VARCHAR NOT NULL, "
+            "tags VARCHAR NOT NULL, recorded BIGINT NOT NULL)"
+        )
+        db.execute(f"INSERT INTO v2_promise ({kept}) SELECT {kept} FROM marry_promise")
+        db.execute("DROP TABLE marry_promise")
+        db.execute("ALTER TABLE v2_promise RENAME TO marry_promise")
+        db.execute("CREATE INDEX ix_marry_promise_customer ON marry_promise (customer_id, made)")
+        db.execute("UPDATE marry_schema SET version = 2, name = 'amendments, value profiles'")
+
+
 def _as_version_1(path: str) -> None:
     """Make a ledger look as marry's schema version 1 left it: renames kept no alias (a new
     ledger is created at the latest version directly: one row in marry_schema)."""
+    as_version_2(path)
     with sqlite3.connect(path) as db:
         db.execute("DELETE FROM marry_customer WHERE merged_into IS NOT NULL")
         db.execute("UPDATE marry_schema SET version = 1, name = 'create the ledger'")
@@ -99,7 +122,7 @@ def test_a_version_1_ledger_is_upgraded_in_place_and_keeps_every_number(sqlite_m
     with sqlite3.connect(marry.db) as db:
         assert db.execute("SELECT max(version) FROM marry_schema").fetchone() == (1,)
     before = marry.json("report", "--as-of", as_of)  # a read upgrades a SQLite ledger
-    assert marry.json("db", "info")["schema_version"] == 2
+    assert marry.json("db", "info")["schema_version"] == 3
     assert marry.json("report", "--as-of", as_of) == before
     assert marry.json("report", "-c", "acme", "--as-of", as_of)["customer"] == "Acme Corporation"
     assert marry.json("customer", "list")[0]["merged"] == ["Acme"]
@@ -120,11 +143,13 @@ def test_a_version_1_postgresql_ledger_needs_db_upgrade(pg_marry):
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM marry_customer WHERE merged_into IS NOT NULL"))
         conn.execute(text("UPDATE marry_schema SET version = 1, name = 'create the ledger'"))
+        for column in V3_COLUMNS:
+            conn.execute(text(f"ALTER TABLE marry_promise DROP COLUMN {column}"))
         for table, column in V2_COLUMNS:
             conn.execute(text(f"ALTER TABLE {table} DROP COLUMN {column}"))
     engine.dispose()
     refused = marry("promise", "add", "b", "-c", "acme")
     assert refused.exit_code != 0 and "marry db upgrade" in refused.stderr
     upgraded = marry.ok("db", "upgrade")
-    assert "1" in upgraded.stderr + upgraded.stdout and "2" in upgraded.stderr + upgraded.stdout
+    assert "1" in upgraded.stderr + upgraded.stdout and "3" in upgraded.stderr + upgraded.stdout
     assert marry.json("promise", "add", "b", "-c", "acme")["customer"] == "Acme Corporation"

@@ -67,7 +67,7 @@ from marrycli.render.views import (
 # and each item of list); CSV of promises: the same fields as columns.
 PROMISE = (
     "id", "customer", "text", "made", "due", "size", "value", "owner", "tags", "ref",
-    "status", "resolved", "renegotiations",
+    "status", "resolved", "renegotiations", "series", "occurrence",
 )  # fmt: skip
 # SPEC §2: `promise show` adds "events", each of these.
 EVENT = ("id", "kind", "at", "due", "note", "owner", "ref", "voids")
@@ -80,7 +80,7 @@ CUSTOMER = (
 )  # fmt: skip
 # SPEC §2: with --customer, CUSTOMER also carries "promises_detail" and "timeline"; the
 # README (Error budget) adds "budget": {"small", "medium", "large"}.
-CUSTOMER_DETAIL = (*CUSTOMER, "promises_detail", "budget", "timeline", "values")
+CUSTOMER_DETAIL = (*CUSTOMER, "promises_detail", "budget", "timeline", "values", "standing")
 # SPEC §8: what the customer values, in `report --customer`; and `customer show`.
 VALUES = ("profile", "valued_keep_rate", "unvalued_keep_rate", "tags")
 VALUES_TAG = (

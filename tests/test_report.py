@@ -70,7 +70,13 @@ def test_report_json_has_exactly_the_spec_fields(marry):
     assert set(document) == {"as_of", "customers"}
     assert set(document["customers"][0]) == CUSTOMER_FIELDS
     detail = marry.json("report", "--customer", "ACME")
-    assert set(detail) == CUSTOMER_FIELDS | {"promises_detail", "timeline", "budget", "values"}
+    assert set(detail) == CUSTOMER_FIELDS | {
+        "promises_detail",
+        "timeline",
+        "budget",
+        "values",
+        "standing",
+    }
     assert detail["since"] == at(6)
     assert [p["id"] for p in detail["promises_detail"]] == [1]
     assert detail["timeline"] == [{"at": at(6), "trust": 0.5, "distrust": 0.0, "stage": "dating"}]

@@ -63,7 +63,7 @@ def test_export_import_round_trip_keeps_every_report(marry, tmp_path):
     seed(marry)
     path = export(marry, tmp_path)
     lines = [json.loads(line) for line in path.read_text().splitlines()]
-    assert lines[0]["format"] == "marry-export" and lines[0]["version"] == 2
+    assert lines[0]["format"] == "marry-export" and lines[0]["version"] == 3
     assert {line["type"] for line in lines[1:]} == {
         "customer",
         "customer_change",

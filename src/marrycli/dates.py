@@ -316,6 +316,17 @@ def _find_local_zone(setting: str | None) -> tzinfo:
     return timezone(timedelta(seconds=now.tm_gmtoff), now.tm_zone)
 
 
+def zone_named(key: str) -> tzinfo | None:
+    """The IANA zone of that name, or None when this machine does not know it."""
+    return _zone_from_key(key)
+
+
+def zone_key(zone: tzinfo) -> str | None:
+    """The IANA name of a zone, None for one that has none (a fixed offset, a POSIX rule)."""
+    key = getattr(zone, "key", None)
+    return key if isinstance(key, str) else None
+
+
 def _zone_from_key(key: str) -> ZoneInfo | None:
     try:
         return ZoneInfo(key)

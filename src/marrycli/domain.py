@@ -6,9 +6,10 @@ derived from them (the ledger is append-only, nothing here is ever mutated).
 
 from __future__ import annotations
 
+import calendar
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import NamedTuple
 
@@ -100,6 +101,54 @@ class Amendment(NamedTuple):
         return changed
 
 
+class Period(NamedTuple):
+    """A length of calendar time (SPEC §7): `amount` hours, days, weeks or months (unit h, d,
+    w or m). Days, weeks and months are counted on the local calendar; hours exactly."""
+
+    amount: int
+    unit: str
+
+    def __str__(self) -> str:
+        return f"{self.amount}{self.unit}"
+
+    def after(self, start: datetime, times: int, zone: tzinfo) -> datetime:
+        """`start` moved on by `times` periods: hours exactly; days, weeks and months on the
+        wall clock of `zone` (a 10:00 call stays at 10:00 across a daylight-saving change; a
+        month keeps its day, or takes the month's last day when it has no such day)."""
+        if self.unit == "h":
+            return start + timedelta(hours=self.amount * times)
+        wall = start.astimezone(zone).replace(tzinfo=None)
+        if self.unit == "m":
+            months = wall.month - 1 + self.amount * times
+            year, month = wall.year + months // 12, months % 12 + 1
+            day = min(wall.day, calendar.monthrange(year, month)[1])
+            wall = wall.replace(year=year, month=month, day=day)
+        else:
+            wall += timedelta(days=self.amount * times * (7 if self.unit == "w" else 1))
+        return wall.replace(tzinfo=zone).astimezone(UTC)
+
+
+class Standing(NamedTuple):
+    """What makes a promise a standing promise (SPEC §7): its period, how long each
+    occurrence has, when the series stops making them, and the zone of its calendar."""
+
+    every: Period
+    within: Period  # each occurrence is due this long after it is made
+    until: datetime | None = None  # no occurrence is made at or after it
+    zone: str | None = None  # the IANA zone its calendar is counted in (None: the reader's)
+
+
+# An occurrence's rank among promises (SPEC §5's sort key "promise id"): the series' number
+# shifted, plus k. Stored or not, occurrence k of a series ranks the same, after its series
+# and before any promise numbered after the series; a promise's rank is its number shifted.
+RANK_SHIFT = 20
+
+
+def occurrence_id(series: int, k: int) -> int:
+    """The stand-in number of occurrence k of `series` before it is stored: negative, unique."""
+    return -((series << RANK_SHIFT) + k)
+
+
 class Event(NamedTuple):
     """One recorded event of a promise: an outcome, a renegotiation, a cancellation, an
     amendment or a void.
@@ -144,6 +193,28 @@ class Promise(NamedTuple):
     tags: tuple[str, ...] = ()
     ref: str | None = None
     events: tuple[Event, ...] = ()
+    standing: Standing | None = None  # a series of standing promises (never scored itself)
+    series: int | None = None  # an occurrence: the number of its series ...
+    occurrence: int | None = None  # ... and its k (1, 2, ...)
+
+    @property
+    def stored(self) -> bool:
+        """False for an occurrence that exists by time but has no number yet."""
+        return self.id > 0
+
+    @property
+    def rank(self) -> int:
+        """Its place among promises in SPEC §5's sort key (occurrences by series, then k)."""
+        if self.series is not None and self.occurrence is not None:
+            return (self.series << RANK_SHIFT) + self.occurrence
+        return self.id << RANK_SHIFT
+
+    @property
+    def address(self) -> str:
+        """How a command names it: its number, or `SERIES/k` for an occurrence."""
+        if self.series is not None and self.occurrence is not None:
+            return f"{self.series}/{self.occurrence}"
+        return str(self.id)
 
     def standing_events(self) -> list[Event]:
         """The events of its history that count: outcomes, renegotiations and cancellations
@@ -300,6 +371,22 @@ class Recorded(NamedTuple):
     new_customer: str | None = None  # a new customer that looks like a typo, in words
     note: str | None = None  # the guard's note (a promise the customer does not value)
     value_from: str | None = None  # the tag whose entry in the customer's profile gave the value
+    series: SeriesRecord | None = None  # the promise is a standing one: its record now
+
+
+class SeriesRecord(NamedTuple):
+    """A standing promise (SPEC §7) and the record of its occurrences that exist at a moment."""
+
+    series: Promise
+    ended: datetime | None  # when it was ended (not voided), or None
+    occurrences: int  # that exist and count (not cancelled)
+    kept: int  # kept on time
+    keep_rate: float | None
+    streak: int
+
+    @property
+    def status(self) -> str:
+        return "ended" if self.ended is not None else "standing"
 
 
 class LineResult(NamedTuple):
@@ -384,6 +471,7 @@ class CustomerDetail(NamedTuple):
     next_stage: NextStage
     budget: dict[Size, int]  # breaks of each size it can absorb before its stage drops
     values: CustomerValues | None = None  # what the customer values (SPEC §8)
+    standing: tuple[SeriesRecord, ...] = ()  # its standing promises, with their records (SPEC §7)
 
 
 class TagValues(NamedTuple):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from marrycli import settings
-from marrycli.domain import fold_name
+from marrycli.domain import Period, fold_name
 from marrycli.errors import BadInput
 
 CLOCK_SKEW = timedelta(minutes=5)  # "now" on two hosts may differ this much
@@ -115,25 +115,59 @@ def default_owner(user: settings.Setting | None = None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class PromiseId:
-    """A promise named on the command line: a number or `ref:KEY`."""
+    """A promise named on the command line: a number or `ref:KEY`, and for occurrence k of a
+    standing promise `/k` after it (SPEC §7)."""
 
     number: int | None = None
     ref: str | None = None
+    occurrence: int | None = None
 
     def __str__(self) -> str:
-        return str(self.number) if self.number is not None else f"ref:{self.ref}"
+        named = str(self.number) if self.number is not None else f"ref:{self.ref}"
+        return named if self.occurrence is None else f"{named}/{self.occurrence}"
+
+
+# Standing promises (SPEC §7): a period is N days, weeks or calendar months; the time an
+# occurrence has, N hours, days or weeks. Compared by their shortest length (a month: 28 days).
+PERIOD_UNITS = "dwm"
+WITHIN_UNITS = "hdw"
+_PERIOD = re.compile(r"(\d{1,6})([hdwm])", re.ASCII)
+_SHORTEST_HOURS = {"h": 1, "d": 24, "w": 168, "m": 28 * 24}
+
+
+def parse_period(text: str, option: str, units: str = PERIOD_UNITS) -> Period:
+    """Read `--every` (units d, w, m) or `--within` (units h, d, w): N ≥ 1 and a unit."""
+    match = _PERIOD.fullmatch(text.strip().lower())
+    if match is None or match.group(2) not in units or int(match.group(1)) < 1:
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        words = {"d": "days", "w": "weeks", "m": "months", "h": "hours"}
+        kinds = ", ".join(f"N{u} ({words[u]})" for u in units)
+        raise BadInput(f"{option} {shown!r} is not a period; give {kinds}, e.g. 1{units[1]}")
+    return Period(int(match.group(1)), match.group(2))
+
+
+def period_hours(period: Period) -> int:
+    """A period's shortest length in hours (a month counts 28 days)."""
+    return period.amount * _SHORTEST_HOURS[period.unit]
 
 
 def parse_id(text: str) -> PromiseId:
-    """Read an ID argument: `12`, `#12` or `ref:KEY`."""
+    """Read an ID argument: `12`, `#12`, `ref:KEY`, or `12/3` (occurrence 3 of series 12)."""
     _check_characters("the promise id", text)
     stripped = text.strip()
-    if stripped.lower().startswith("ref:"):
+    if stripped.lower().startswith("ref:"):  # a ref is the whole rest (it may hold a `/`)
         key = validate_ref(stripped[4:])
         return PromiseId(ref=key)
-    digits = stripped.removeprefix("#")
+    digits, slash, tail = stripped.removeprefix("#").partition("/")
+    if slash:
+        if tail.isascii() and tail.isdigit() and len(tail) <= 9 and int(tail) > 0:
+            return PromiseId(number=parse_id(digits).number, occurrence=int(tail))
+        shown = text if len(text) <= 40 else text[:39] + "…"
+        raise BadInput(f"{shown!r} is not an occurrence; give SERIES/k with k 1 or more (12/3)")
     # At most 19 digits (ids are below 2**63): int() of thousands of digits is refused.
     if digits.isascii() and digits.isdigit() and len(digits) <= 19 and 0 < int(digits) < 2**63:
         return PromiseId(number=int(digits))
     shown = text if len(text) <= 40 else text[:39] + "…"
-    raise BadInput(f"{shown!r} is not a promise id; give its number (12) or ref:KEY")
+    raise BadInput(
+        f"{shown!r} is not a promise id; give its number (12), ref:KEY, or 12/3 for an occurrence"
+    )

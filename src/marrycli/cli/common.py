@@ -17,6 +17,7 @@ from marrycli.render import Format, require
 
 if TYPE_CHECKING:
     from marrycli.dates import When
+    from marrycli.domain import Recorded
     from marrycli.service.ledgers import Ledger
 
 
@@ -129,3 +130,47 @@ def ledger(ctx: typer.Context) -> Ledger:
     del ctx  # the root group configured the run's settings with its options (cli.app)
     found = settings.current()
     return open_ledger(found.db(), lock_timeout=found.lock_timeout().value)
+
+
+def finish_write(recorded: Recorded, fmt: Format) -> None:
+    """A write's notice and warning on stderr, then the promise as it stands now."""
+    from marrycli.render import emit
+    from marrycli.render.output import notice
+    from marrycli.render.views import PromiseWritten
+
+    if recorded.notice:
+        notice(recorded.notice)
+    if recorded.new_customer:
+        notice(recorded.new_customer)
+    if recorded.warning:
+        notice(f"warning: {recorded.warning}")
+    if recorded.note:
+        notice(f"note: {recorded.note}")
+    view = PromiseWritten(
+        recorded.promise, now(), value_from=recorded.value_from, series=recorded.series
+    )
+    emit(view, fmt)
+
+
+# A standing promise (SPEC §7), on `promise add`.
+EveryOption = Annotated[
+    str | None,
+    typer.Option(
+        "--every",
+        metavar="PERIOD",
+        help="A standing promise, made again every PERIOD: Nd, Nw or Nm (calendar months).",
+    ),
+]
+WithinOption = Annotated[
+    str | None,
+    typer.Option(
+        "--within",
+        metavar="DURATION",
+        help="Each occurrence is due this long after it is made: Nh, Nd or Nw "
+        "(default: when the next is made).",
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", metavar="WHEN", help="No occurrence is made from then on."),
+]

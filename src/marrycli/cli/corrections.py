@@ -72,7 +72,7 @@ def amend(
       marry promise amend 12 --size large --note "it is the whole SSO rollout"
       marry promise amend 12 --text "Ship SSO for the EU" --tag eu --untag q4
     """
-    from marrycli.cli.promises import finish_write
+    from marrycli.cli.common import finish_write
     from marrycli.render.views import PromiseWritten
     from marrycli.service.events import amend as amend_
 

@@ -11,6 +11,7 @@ from marrycli.cli import completion
 from marrycli.cli.common import (
     AsOfOption,
     AtOption,
+    EveryOption,
     FormatOption,
     IdArgument,
     JsonOption,
@@ -18,17 +19,19 @@ from marrycli.cli.common import (
     OwnerFilterOption,
     RefOption,
     UndoIdArgument,
+    UntilOption,
+    WithinOption,
     as_of_moment,
+    finish_write,
     ledger,
     now,
     output_format,
     parse_when,
 )
 from marrycli.cli.help import MarryTyper
-from marrycli.domain import EventKind, Recorded, Size, Status, Value
+from marrycli.domain import EventKind, Size, Status, Value
 from marrycli.errors import BadInput
 from marrycli.render import Format, emit
-from marrycli.render.output import notice
 
 promise_app = MarryTyper(
     help="Record, list, show, cancel and amend promises.\n\n\b\nExample:\n"
@@ -45,6 +48,7 @@ class StatusFilter(StrEnum):
     KEPT_LATE = "kept_late"
     BROKEN = "broken"
     CANCELLED = "cancelled"
+    STANDING = "standing"  # the series of standing promises (SPEC §7)
     ALL = "all"
 
 
@@ -53,21 +57,6 @@ class ListOrder(StrEnum):
     DUE = "due"
     CUSTOMER = "customer"
     MADE = "made"
-
-
-def finish_write(recorded: Recorded, fmt: Format) -> None:
-    """A write's notice and warning on stderr, then the promise as it stands now."""
-    from marrycli.render.views import PromiseWritten
-
-    if recorded.notice:
-        notice(recorded.notice)
-    if recorded.new_customer:
-        notice(recorded.new_customer)
-    if recorded.warning:
-        notice(f"warning: {recorded.warning}")
-    if recorded.note:
-        notice(f"note: {recorded.note}")
-    emit(PromiseWritten(recorded.promise, now(), value_from=recorded.value_from), fmt)
 
 
 @promise_app.command("add")
@@ -95,6 +84,9 @@ def add(
         str | None,
         typer.Option("--made", metavar="WHEN", help="When it was promised (default: now)."),
     ] = None,
+    every: EveryOption = None,
+    within: WithinOption = None,
+    until: UntilOption = None,
     size: Annotated[
         Size, typer.Option("--size", case_sensitive=False, help="How big it is.")
     ] = Size.MEDIUM,
@@ -159,6 +151,7 @@ def add(
     Examples:
       marry promise add "Ship SSO" --customer acme --due friday --size large
       marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref fix-login
+      marry promise add "Weekly status call" -c acme --every 1w --within 1d
     """
     from marrycli.render.views import PromiseWritten
     from marrycli.service.promises import add_promise
@@ -184,6 +177,13 @@ def add(
         guard=not force,
         strict=strict,
         ask_new_customer=not (force or new_customer),
+        every=rules.parse_period(every, "--every") if every is not None else None,
+        within=(
+            rules.parse_period(within, "--within", rules.WITHIN_UNITS)
+            if within is not None
+            else None
+        ),
+        until=parse_when("--until", until, end_of_day=True, at=clock),
     )
     finish_write(recorded, fmt)
 
@@ -272,6 +272,8 @@ def list_(
         statuses: list[Status] | None = [Status.OPEN, Status.OVERDUE]
     elif status is StatusFilter.ALL:
         statuses = None
+    elif status is StatusFilter.STANDING:
+        statuses = []
     else:
         statuses = [Status(status.value)]
     found = list_promises(
@@ -286,8 +288,9 @@ def list_(
         order=sort.value,
         limit=limit,
         as_of=moment,
+        series=status in (StatusFilter.STANDING, StatusFilter.ALL),
     )
-    emit(PromiseList(promises=found, as_of=moment), fmt)
+    emit(PromiseList(promises=found.promises, as_of=moment, series=found.series), fmt)
 
 
 @promise_app.command("show")
@@ -308,8 +311,9 @@ def show(
     from marrycli.service.promises import show_promise
 
     fmt = output_format(ctx, PromiseDetail, fmt, json_)
-    found = show_promise(ledger(ctx), rules.parse_id(promise))
-    emit(PromiseDetail(promise=found, as_of=now()), fmt)
+    clock = now()
+    found = show_promise(ledger(ctx), rules.parse_id(promise), clock)
+    emit(PromiseDetail(promise=found.promise, as_of=clock, series=found.series), fmt)
 
 
 @promise_app.command("cancel")
@@ -323,16 +327,21 @@ def cancel(
         ),
     ],
     ref: RefOption = None,
+    series: Annotated[
+        bool, typer.Option("--series", help="End a standing promise: no more occurrences.")
+    ] = False,
     fmt: FormatOption = Format.TABLE,
     json_: JsonOption = False,
 ) -> None:
     """Withdraw a promise recorded by mistake or released by the customer.
 
-    A cancelled promise leaves all scoring; `marry undo` brings it back.
+    A cancelled promise leaves all scoring; `marry undo` brings it back. On a standing
+    promise it cancels its oldest open occurrence; --series ends the series instead.
 
     \b
-    Example:
+    Examples:
       marry promise cancel 12 --note "customer dropped the feature"
+      marry promise cancel 14 --series --note "weekly calls end with the project"
     """
     from marrycli.render.views import PromiseWritten
     from marrycli.service.events import cancel as cancel_
@@ -345,6 +354,7 @@ def cancel(
         ref=rules.validate_ref(ref),
         owner=rules.default_owner(),
         now=now(),
+        series=series,
     )
     finish_write(recorded, fmt)
 

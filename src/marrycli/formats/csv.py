@@ -200,5 +200,5 @@ def _csv_value(value: Any) -> Any:
 
 PROMISE_CSV_FIELDS = (
     "id", "customer", "text", "made", "due", "size", "value", "owner", "tags", "ref",
-    "status", "resolved", "renegotiations",
+    "status", "resolved", "renegotiations", "series", "occurrence",
 )  # fmt: skip

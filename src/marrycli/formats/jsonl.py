@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from marrycli.domain import EventKind, Size, Value, customer_key
+from marrycli.domain import EventKind, Size, Standing, Value, customer_key
 from marrycli.errors import BadInput
 from marrycli.formats.records import (
     History,
@@ -26,13 +26,16 @@ from marrycli.formats.records import (
     Refs,
     show_value,
 )
-from marrycli.rules import INVISIBLE
+from marrycli.rules import INVISIBLE, WITHIN_UNITS, parse_period, period_hours
 
 FORMAT_NAME = "marry-export"
 
 
-FORMAT_VERSION = 2  # 2: amended events (`changes`) and value changes (`tag`, `level`, `note`)
-READS = (1, 2)  # a version 1 file has neither, and reads as it always did
+# 2: amended events (`changes`) and value changes (`tag`, `level`, `note`); 3: standing
+# promises (a series' `every`, `within`, `until`, `zone`; an occurrence's `series_id` and
+# `occurrence`), written only on the promises that have them.
+FORMAT_VERSION = 3
+READS = (1, 2, 3)  # an earlier file has none of these, and reads as it always did
 
 
 def jsonl_line(record: dict[str, Any]) -> str:
@@ -83,6 +86,8 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
     promise: ImportPromise | None = None
     events: History | None = None
     seen_promises: set[int] = set()
+    series: dict[int, ImportPromise] = {}  # the file's standing promises, by their id
+    occurrences: set[tuple[int, int]] = set()
     event_ids: set[int] = set()
     refs = Refs()
     section = 0
@@ -165,6 +170,7 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
                 ref=line.ref(),
                 recorded=line.time("recorded"),
             )
+            _standing(line, promise, series, occurrences)
             refs.add(line, promise.ref)
             events = None
         else:
@@ -183,6 +189,51 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
         yield from _directory(customers)
     if promise is not None:
         yield promise
+
+
+def _standing(
+    line: Line,
+    promise: ImportPromise,
+    series: dict[int, ImportPromise],
+    occurrences: set[tuple[int, int]],
+) -> None:
+    """A series' terms, or an occurrence's series and k, read into `promise` and checked."""
+    every = line.get("every", optional=True)
+    if every is not None:
+        try:
+            period = parse_period(str(every), "every")
+            within = parse_period(
+                str(line.get("within")), "within", WITHIN_UNITS + (period.unit == "m") * "m"
+            )
+        except BadInput as error:
+            raise line.fail(error.message) from None
+        if period_hours(within) > period_hours(period):
+            raise line.fail("within is longer than the period")
+        if promise.due is not None:
+            raise line.fail("a standing promise has no due date (each occurrence has one)")
+        until = line.time("until", optional=True, past=False)
+        if until is not None and until <= promise.made:
+            raise line.fail("until is not after made")
+        zone = line.text("zone", "the zone", optional=True)
+        promise.standing = Standing(every=period, within=within, until=until, zone=zone)
+        series[promise.id] = promise
+    elif any(line.get(name, optional=True) is not None for name in ("within", "until", "zone")):
+        raise line.fail("only a standing promise (with every) has within, until or zone")
+    of = line.integer("series_id", optional=True)
+    k = line.integer("occurrence", optional=True)
+    if (of is None) != (k is None):
+        raise line.fail("an occurrence has both series_id and occurrence")
+    if of is None or k is None:
+        return
+    found = series.get(of)
+    if found is None or promise.standing is not None:
+        raise line.fail(f"series_id {of} names no standing promise above it")
+    if found.customer != promise.customer:
+        raise line.fail(f"an occurrence of series {of} is made to another customer")
+    if (of, k) in occurrences:
+        raise line.fail(f"occurrence {k} of series {of} appears twice")
+    occurrences.add((of, k))
+    promise.series, promise.occurrence = of, k
 
 
 def _directory(customers: dict[int, ImportCustomer]) -> Iterator[ImportCustomer]:

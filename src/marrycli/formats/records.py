@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from marrycli.dates import RANGE_WORDS, in_range
-from marrycli.domain import Amendment, Event, EventKind, Promise, Size, Value
+from marrycli.domain import Amendment, Event, EventKind, Promise, Size, Standing, Value
 from marrycli.errors import BadInput
 from marrycli.history import describe, problem
 from marrycli.rules import (
@@ -62,6 +62,9 @@ class ImportPromise:
     ref: str | None
     recorded: datetime
     events: list[ImportEvent] = field(default_factory=list)
+    standing: Standing | None = None  # a series of standing promises (SPEC §7)
+    series: int | None = None  # an occurrence: its series (by its id in the file) and k
+    occurrence: int | None = None
 
 
 @dataclass(slots=True)

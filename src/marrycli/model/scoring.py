@@ -54,9 +54,11 @@ OVERDUE = "overdue"
 
 _SECONDS_PER_DAY = 86400.0
 
-# A scored event: (time, promise id, order within the promise, kind, f, z, v).
-# The first three make the sort key of SPEC §5 and are unique per event.
-_Scored = tuple[datetime, int, int, str, float, int, float]
+# A scored event: (time, promise rank, order within the promise, kind, f, z, v, promise id).
+# The first three make the sort key of SPEC §5 and are unique per event: the rank is the
+# promise's number, except that an occurrence of a standing promise ranks by its series and k,
+# stored or not (`Promise.rank`).
+_Scored = tuple[datetime, int, int, str, float, int, float, int]
 
 
 def _days(t1: datetime, t2: datetime) -> float:
@@ -130,13 +132,14 @@ def score_customer(
     scored: list[_Scored] = []
 
     for promise in promises:
-        if promise.made > as_of:
+        if promise.made > as_of or promise.standing is not None:  # a series is never scored
             continue
         events = [e for e in promise.standing_events() if e.at <= as_of]
         if any(e.kind is EventKind.CANCELLED for e in events):
             cancelled += 1
             continue
         pid = promise.id
+        rank = promise.rank
         z = promise.size.weight
         v = promise.value.weight
         made = promise.made
@@ -148,17 +151,17 @@ def score_customer(
             recorded = event.kind
             if recorded is EventKind.KEPT:
                 if due is None or at <= due:
-                    scored.append((at, pid, order, KEPT, 1.0, z, v))
+                    scored.append((at, rank, order, KEPT, 1.0, z, v, pid))
                     counts[KEPT] += 1
                 else:
-                    scored.append((at, pid, order, KEPT_LATE, late_cost(due, at), z, v))
+                    scored.append((at, rank, order, KEPT_LATE, late_cost(due, at), z, v, pid))
                     counts[KEPT_LATE] += 1
                 break
             if recorded is EventKind.BROKEN:
                 # A promise broken after its due date was felt as broken at that date (and
                 # scored there, exactly as it was while overdue).
                 when = at if due is None else min(at, due)
-                scored.append((when, pid, order, BROKEN, 1.0, z, v))
+                scored.append((when, rank, order, BROKEN, 1.0, z, v, pid))
                 counts[BROKEN] += 1
                 break
             if recorded is EventKind.RENEGOTIATED:
@@ -166,21 +169,21 @@ def score_customer(
                 if due is None:
                     # Not a valid ledger (a renegotiation needs a due date); with no date to
                     # miss, the notice was as long as could be.
-                    scored.append((at, pid, order, RENEGOTIATED_EARLY, F_MIN, z, v))
+                    scored.append((at, rank, order, RENEGOTIATED_EARLY, F_MIN, z, v, pid))
                 elif renegotiation_is_early(made, due, at):
                     f = renegotiation_cost(made, due, at)
-                    scored.append((at, pid, order, RENEGOTIATED_EARLY, f, z, v))
+                    scored.append((at, rank, order, RENEGOTIATED_EARLY, f, z, v, pid))
                 else:
                     # At or after the due date: f = 1, scored at the due date, as a break
                     # after the due date (the customer felt it as broken from then).
                     f = renegotiation_cost(made, due, at)
-                    scored.append((min(at, due), pid, order, RENEGOTIATED_LATE, f, z, v))
+                    scored.append((min(at, due), rank, order, RENEGOTIATED_LATE, f, z, v, pid))
                 made = at
                 due = event.due
         else:
             # Unresolved at as_of (no outcome among the events that count).
             if due is not None and due < as_of:
-                scored.append((due, pid, len(events), OVERDUE, 1.0, z, v))
+                scored.append((due, rank, len(events), OVERDUE, 1.0, z, v, pid))
                 counts[OVERDUE] += 1
             else:
                 open_count += 1
@@ -197,7 +200,7 @@ def score_customer(
     timeline: list[TimelinePoint] = []
     contributions: list[Contribution] = []
 
-    for t, pid, _order, kind, f, z, v in scored:
+    for t, _rank, _order, kind, f, z, v, pid in scored:
         total = r + n + W
         trust_before = r / total
         distrust_before = n / total

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
         Finding,
         LedgerInfo,
         OwnerReport,
+        SeriesRecord,
         TagReport,
         Timing,
     )
@@ -59,7 +60,7 @@ def promise_dict(promise: Promise, as_of: datetime, events: bool = False) -> dic
     """SPEC §2's promise object, as it stands at `as_of`."""
     state = promise.state(as_of)
     document: dict[str, Any] = {
-        "id": promise.id,
+        "id": promise.id if promise.stored else None,
         "customer": promise.customer,
         "text": promise.text,
         "made": format_utc(promise.made),
@@ -72,6 +73,8 @@ def promise_dict(promise: Promise, as_of: datetime, events: bool = False) -> dic
         "status": state.status.value,
         "resolved": _time(state.resolved),
         "renegotiations": state.renegotiations,
+        "series": promise.series,
+        "occurrence": promise.occurrence,
     }
     if events:
         document["events"] = [event_dict(e) for e in promise.events]
@@ -90,6 +93,36 @@ def batch_lines(results: Iterable[LineResult], as_of: datetime) -> str:
         + "\n"
         for result in results
     )
+
+
+def series_dict(record: SeriesRecord, events: bool = False) -> dict[str, Any]:
+    """SPEC §7's series object: a standing promise and the record of its occurrences."""
+    series = record.series
+    assert series.standing is not None
+    terms = series.standing
+    document: dict[str, Any] = {
+        "id": series.id,
+        "customer": series.customer,
+        "text": series.text,
+        "made": format_utc(series.made),
+        "every": str(terms.every),
+        "within": str(terms.within),
+        "until": _time(terms.until),
+        "ended": _time(record.ended),
+        "size": series.size.value,
+        "value": series.value.value,
+        "owner": series.owner,
+        "tags": list(series.tags),
+        "ref": series.ref,
+        "status": record.status,
+        "occurrences": record.occurrences,
+        "kept": record.kept,
+        "keep_rate": record.keep_rate,
+        "streak": record.streak,
+    }
+    if events:
+        document["events"] = [event_dict(e) for e in series.events]
+    return document
 
 
 def event_dict(event: Event) -> dict[str, Any]:
@@ -201,6 +234,7 @@ def customer_detail_document(detail: CustomerDetail, as_of: datetime) -> dict[st
         for point in detail.report.timeline
     ]
     document["values"] = values_dict(detail.values) if detail.values is not None else None
+    document["standing"] = [series_dict(r) for r in detail.standing]
     return document
 
 
@@ -292,7 +326,7 @@ def agenda_csv(items: Sequence[AgendaItem]) -> str:
         AGENDA_CSV_FIELDS,
         (
             {
-                "id": item.promise.id,
+                "id": item.promise.id if item.promise.stored else None,
                 "customer": item.customer,
                 "text": item.promise.text,
                 "status": item.status.value,
@@ -345,6 +379,8 @@ def tag_dict(report: TagReport) -> dict[str, Any]:
 
 @renders(PromiseWritten, Format.JSON)
 def _written_json(view: PromiseWritten) -> str:
+    if view.series is not None:
+        return to_json(series_dict(view.series))
     return to_json(promise_dict(view.promise, view.as_of))
 
 
@@ -355,12 +391,15 @@ def _written_csv(view: PromiseWritten) -> str:
 
 @renders(PromiseDetail, Format.JSON)
 def _detail_json(view: PromiseDetail) -> str:
+    if view.series is not None:
+        return to_json(series_dict(view.series, events=True))
     return to_json(promise_dict(view.promise, view.as_of, events=True))
 
 
 @renders(PromiseList, Format.JSON)
 def _list_json(view: PromiseList) -> str:
-    return to_json([promise_dict(p, view.as_of) for p in view.promises])
+    listed = [promise_dict(p, view.as_of) for p in view.promises]
+    return to_json(listed + [series_dict(r) for r in view.series])
 
 
 @renders(PromiseList, Format.CSV)

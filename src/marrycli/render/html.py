@@ -87,7 +87,7 @@ def _moved(c: Contribution) -> float:
 
 def section(detail: CustomerDetail, as_of: datetime, anchor: str) -> dict[str, Any]:
     """What a customer's section shows: numbers, next stage, budget, chart, what the customer
-    values, promises, movers."""
+    values, its standing promises, promises, movers."""
     r = detail.report
     promises = [p for p in detail.promises if p.made <= as_of]
     texts = {p.id: p.text for p in promises}
@@ -109,6 +109,8 @@ def section(detail: CustomerDetail, as_of: datetime, anchor: str) -> dict[str, A
             (c, EVENT_WORDS.get(c.kind, (c.kind.replace("_", " "), ""))[0], texts.get(c.promise_id))
             for c in movers
         ],
+        "addresses": {p.id: p.address for p in promises},
+        "standing": detail.standing,
         "overdue": Status.OVERDUE,
         "customer_values": detail.values,
         "values_rates": valued_rates_line(detail.values) if detail.values is not None else "",

@@ -22,7 +22,7 @@ from marrycli.render.charts import TimeScale, chart_start
 from marrycli.render.layout import Column, fit_table
 from marrycli.render.output import console
 from marrycli.render.safety import visible
-from marrycli.render.tables import promises_table
+from marrycli.render.tables import promises_table, series_table
 from marrycli.render.views import (
     Agenda,
     CheckResult,
@@ -160,12 +160,16 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
     parts: list[Any] = [head, numbers]
     if detail.values is not None and detail.values.tags:
         parts.append(values_table(detail.values, console))
+    if detail.standing:
+        parts.append(Text("Standing promises", style="bold"))
+        parts.append(series_table(detail.standing, console, customer=False))
     if r.timeline:
         parts.append(trust_chart(r.timeline, detail.promises, as_of, width=console.width))
     if detail.promises:
         shown = [p for p in detail.promises if p.made <= as_of]
         parts.append(promises_table(shown, as_of, console, customer=False))
     movers = sorted(r.contributions, key=_moved, reverse=True)[:5]
+    address = {p.id: p.address for p in detail.promises}
     if movers:
         columns = [
             Column("What moved trust most", "text", min_width=12),
@@ -177,7 +181,7 @@ def customer_detail(detail: CustomerDetail, as_of: datetime, console: Console) -
         moved: list[list[str | Text]] = [
             [
                 c.kind.replace("_", " "),
-                str(c.promise_id),
+                address.get(c.promise_id, str(c.promise_id)),
                 format_local(c.at),
                 f"{c.trust_after - c.trust_before:+.3f}",
                 f"{c.distrust_after - c.distrust_before:+.3f}",
@@ -339,7 +343,7 @@ def agenda_table(items: Sequence[AgendaItem], console: Console) -> Table:
         overdue = item.status is Status.OVERDUE
         timing = item.keep_late if item.keep_late is not None else item.renegotiate
         rows.append([
-            str(item.promise.id),
+            item.promise.address,
             Text(visible(item.customer)),
             Text(visible(item.promise.text)),
             Text(format_local(item.due), style="bold red" if overdue else ""),

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from rich.table import Table
     from rich.text import Text
 
-    from marrycli.domain import CustomerProfile, CustomerSummary, LedgerInfo
+    from marrycli.domain import CustomerProfile, CustomerSummary, LedgerInfo, SeriesRecord
 
 
 _STATUS_STYLE = {
@@ -70,7 +70,7 @@ def promises_table(
     for promise in promises:
         state = promise.state(as_of)
         cells: list[str | Text] = [
-            str(promise.id),
+            promise.address,
             Text(visible(promise.customer)),
             Text(visible(promise.text)),
             format_local(state.due) if state.due is not None else "-",
@@ -96,7 +96,7 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
 
     state = promise.state(as_of)
     rows: list[tuple[str, str]] = [
-        ("Promise", f"{promise.id}"),
+        ("Promise", promise.address if promise.stored else f"{promise.address} (not stored yet)"),
         ("Customer", promise.customer),
         ("Text", promise.text),
         ("Made", format_local(promise.made)),
@@ -108,8 +108,16 @@ def promise_detail(promise: Promise, as_of: datetime, console: Console) -> list[
         ("Ref", promise.ref or "-"),
         ("Status", state.status.value.replace("_", " ")),
     ]
+    if promise.series is not None and promise.stored:
+        rows.insert(1, ("Occurrence", f"{promise.occurrence} of series {promise.series}"))
+    if promise.standing is not None:
+        terms = promise.standing
+        rows[4] = ("Every", f"{terms.every}, each due within {terms.within}")
+        if terms.until is not None:
+            rows.insert(5, ("Until", format_local(terms.until)))
+        rows[-1] = ("Status", "ended" if state.status.resolved else "standing")
     if state.resolved is not None:
-        rows.append(("Resolved", format_local(state.resolved)))
+        rows.append(("Ended" if promise.standing else "Resolved", format_local(state.resolved)))
     if state.renegotiations:
         rows.append(("Renegotiated", f"{state.renegotiations} time(s)"))
     fields = fit_table(
@@ -250,9 +258,51 @@ def _detail(view: PromiseDetail) -> list[Any]:
 
 @renders(PromiseList, Format.TABLE)
 def _list(view: PromiseList) -> Rendered:
-    if not view.promises:
+    if not view.promises and not view.series:
         return Notice("no promises match")
-    return [promises_table(view.promises, view.as_of, console())]
+    shown: list[Any] = []
+    if view.promises:
+        shown.append(promises_table(view.promises, view.as_of, console()))
+    if view.series:
+        shown.append(series_table(view.series, console()))
+    return shown
+
+
+def series_table(found: Sequence[SeriesRecord], console: Console, customer: bool = True) -> Any:
+    """Standing promises (SPEC §7), each with the record of its occurrences so far; without
+    the customer column for one customer's report."""
+    from rich.text import Text
+
+    columns = [
+        Column("ID", justify="right"),
+        Column("Customer", "name", drop=2),
+        Column("Standing promise", "text", min_width=16),
+        Column("Every", drop=3),
+        Column("Occurrences", justify="right", drop=1),
+        Column("Kept", justify="right"),
+        Column("Keep rate", justify="right"),
+        Column("Streak", justify="right"),
+        Column("Status"),
+    ]
+    rows: list[list[str | Text]] = [
+        [
+            str(r.series.id),
+            Text(visible(r.series.customer)),
+            Text(visible(r.series.text)),
+            str(r.series.standing.every) if r.series.standing else "-",
+            str(r.occurrences),
+            str(r.kept),
+            f"{r.keep_rate:.0%}" if r.keep_rate is not None else "-",
+            str(r.streak),
+            r.status,
+        ]
+        for r in found
+    ]
+    if not customer:
+        del columns[1]
+        for cells in rows:
+            del cells[1]
+    return fit_table(console, columns, rows)
 
 
 @renders(CustomerList, Format.TABLE)

@@ -23,6 +23,7 @@ from marrycli.domain import (
     OwnerReport,
     Promise,
     ReportLine,
+    SeriesRecord,
     TagReport,
     WhatIf,
 )
@@ -37,6 +38,7 @@ class PromiseWritten:
     promise: Promise
     as_of: datetime
     value_from: str | None = None  # the tag of the customer's profile that gave the value
+    series: SeriesRecord | None = None  # a standing promise's record (its JSON is SPEC §7's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class PromiseDetail:
     WHAT: ClassVar[str] = "`marry promise show`"
     promise: Promise
     as_of: datetime
+    series: SeriesRecord | None = None  # a standing promise's record (its JSON is SPEC §7's)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,7 @@ class PromiseList:
     WHAT: ClassVar[str] = "`marry promise list`"
     promises: Sequence[Promise]
     as_of: datetime
+    series: Sequence[SeriesRecord] = ()  # standing promises, under --status standing or all
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,13 +29,25 @@ def promise_line(promise: Promise, as_of: datetime, value_from: str | None = Non
     `value_from`: the tag of the customer's profile its value came from."""
     state = promise.state(as_of)
     due = f"due {format_local(state.due)}" if state.due is not None else "no due date"
+    if promise.standing is not None:
+        terms = promise.standing
+        due = f"every {terms.every}, each due within {terms.within}"
+        if terms.until is not None:
+            due += f", until {format_local(terms.until)}"
     value = f"value {promise.value.value}"
     if value_from is not None:
         value += f", from {visible(promise.customer)}'s profile for tag {visible(value_from)}"
+    if promise.standing is None:
+        status = state.status.value.replace("_", " ")
+    else:
+        status = "ended" if state.status.resolved else "standing"
+    named = promise.address if promise.stored else f"{promise.address} (not stored yet)"
+    if promise.stored and promise.series is not None:
+        named = f"{promise.id} ({promise.address})"
     return (
-        f"{promise.id} {visible(promise.customer)}: {visible(promise.text)} "
+        f"{named} {visible(promise.customer)}: {visible(promise.text)} "
         f"({due}; {promise.size.value}; {value}; "
-        f"owner {visible(promise.owner)}) {state.status.value.replace('_', ' ')}"
+        f"owner {visible(promise.owner)}) {status}"
     )
 
 

@@ -17,6 +17,7 @@ from marrycli.domain import (
 )
 from marrycli.errors import BadInput
 from marrycli.service.lookup import find_customer_entry
+from marrycli.service.standing import expand
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -32,7 +33,7 @@ def list_customers(ledger: Ledger, now: datetime) -> list[CustomerSummary]:
         if conn is None:
             return []
         directory = repo.list_customers(conn)
-        promises = repo.load_promises(conn)
+        promises = expand(repo.load_promises(conn), now)
     by_customer: dict[str, list[Status]] = {}
     for promise in promises:
         by_customer.setdefault(promise.customer, []).append(promise.state(now).status)
@@ -102,7 +103,7 @@ def show_customer(ledger: Ledger, name: str, now: datetime) -> CustomerProfile:
         assert conn is not None
         names = repo.customer_entry_names(conn, entry.id)
         profile = value_profile(conn, entry.id)
-        promises = repo.load_promises(conn, customer_id=entry.id)
+        promises = expand(repo.load_promises(conn, customer_id=entry.id), now)
     statuses = [p.state(now).status for p in promises]
     statuses = [s for s in statuses if s is not Status.CANCELLED]
     return CustomerProfile(

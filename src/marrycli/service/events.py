@@ -109,26 +109,58 @@ class EventValues:
 Decide = Callable[[Promise], EventValues | Recorded]
 
 
-def _event_write(promise: PromiseId, kind: EventKind, ref: str | None, decide: Decide) -> Write:
-    """The common frame of every event write: lock, replay a ref, decide, append, claim the ref."""
+def _event_write(
+    promise: PromiseId,
+    kind: EventKind,
+    ref: str | None,
+    decide: Decide,
+    *,
+    now: datetime,
+    at: When | None = None,
+    on_series: bool = False,
+) -> Write:
+    """The common frame of every event write: lock, replay a ref, decide, append, claim the ref.
+
+    On a standing promise (SPEC §7) the event is for one of its occurrences (`ID/k`, or the
+    oldest unresolved at `at`), stored first if it is not yet; `on_series` writes on the
+    series itself (its end, an undo of it, an amendment of its terms) unless `ID/k` is named.
+    """
+    from marrycli.service import standing
     from marrycli.storage import repo
 
     def write(maybe: Connection | None) -> Recorded:
         conn, promise_id = resolve_promise(maybe, promise)
         current = load_promise(conn, promise_id)
+        if promise.occurrence is not None and current.standing is None:
+            raise BadInput(
+                f"promise {promise_id} is not a standing promise; "
+                f"{promise} names none of its occurrences"
+            )
         if ref is not None:
             stored = repo.find_ref(conn, ref)
             if stored is not None:
-                if stored.promise_id == promise_id and stored.event_kind == kind.value:
-                    return Recorded(
-                        promise=current, notice=f"ref {ref} is already recorded; nothing added"
+                named = load_promise(conn, stored.promise_id)
+                same = stored.promise_id == promise_id or (
+                    named.series == promise_id and promise.occurrence in (None, named.occurrence)
+                )
+                if same and stored.event_kind == kind.value:
+                    replayed = Recorded(
+                        promise=named, notice=f"ref {ref} is already recorded; nothing added"
                     )
+                    return standing.with_record(conn, replayed, now)
                 raise BadInput(
                     f"--ref {ref} is already used for {describe_ref(stored)}; use another ref"
                 )
+        if current.standing is not None and (promise.occurrence is not None or not on_series):
+            moment = at.instant if at is not None else now
+            target = standing.pick_occurrence(
+                conn, current, promise.occurrence, moment, _ACTIONS[kind]
+            )
+            promise_id = standing.store(conn, current, target, now)
+            current = load_promise(conn, promise_id)
         decision = decide(current)
         if isinstance(decision, Recorded):
-            return decision
+            return standing.with_record(conn, decision, now)
         event_id = repo.insert_event(
             conn,
             promise_id=promise_id,
@@ -142,9 +174,19 @@ def _event_write(promise: PromiseId, kind: EventKind, ref: str | None, decide: D
             amendment=decision.amendment,
         )
         take_ref(conn, ref, promise_id, event_id)
-        return Recorded(promise=load_promise(conn, promise_id))
+        return standing.with_record(conn, Recorded(promise=load_promise(conn, promise_id)), now)
 
     return Write(apply=write, ref=ref, create=False)
+
+
+_ACTIONS = {
+    EventKind.KEPT: "keep",
+    EventKind.BROKEN: "break",
+    EventKind.RENEGOTIATED: "renegotiate",
+    EventKind.CANCELLED: "cancel",
+    EventKind.AMENDED: "amend",
+    EventKind.VOID: "undo",
+}
 
 
 def current_status(promise: Promise) -> Status:
@@ -215,7 +257,7 @@ def outcome_write(
             return Recorded(promise=current, notice=planned)
         return EventValues(at=planned, recorded=now, owner=owner, note=note)
 
-    return _event_write(promise, kind, ref, decide)
+    return _event_write(promise, kind, ref, decide, now=now, at=at)
 
 
 def renegotiate(
@@ -250,7 +292,7 @@ def renegotiation_write(
         moment = _plan_renegotiation(current, due, at, now)
         return EventValues(at=moment, recorded=now, owner=owner, note=note, due=due.instant)
 
-    return _event_write(promise, EventKind.RENEGOTIATED, ref, decide)
+    return _event_write(promise, EventKind.RENEGOTIATED, ref, decide, now=now, at=at)
 
 
 def what_if(
@@ -263,20 +305,30 @@ def what_if(
     now: datetime,
 ) -> WhatIf:
     """What recording a keep, break or renegotiation would do, without recording anything."""
+    from marrycli.service import standing
     from marrycli.storage import repo
 
     with ledger.read() as maybe:
         conn, promise_id = resolve_promise(maybe, promise)
         current = load_promise(conn, promise_id)
         customer_id = repo.promise_customer_id(conn, promise_id)
-        promises = repo.load_promises(conn, customer_id=customer_id)
+        loaded = repo.load_promises(conn, customer_id=customer_id)
+        moment = at.instant if at is not None else now
+        if current.standing is not None:  # its occurrence, stored or not (SPEC §7)
+            current = standing.pick_occurrence(
+                conn, current, promise.occurrence, moment, _ACTIONS[kind]
+            )
+            promise_id = current.id
+    # The customer's promises as they are at the event (occurrences existing then).
+    promises = standing.expand(loaded, max(moment, current.made))
+    if all(p.id != promise_id for p in promises):
+        promises.append(current)
     if kind is EventKind.RENEGOTIATED:
         assert due is not None
         planned: datetime | str = _plan_renegotiation(current, due, at, now)
     else:
         planned = _plan_outcome(current, kind, at, now)
     if isinstance(planned, str):
-        moment = at.instant if at is not None else now
         same = score_customer(current.customer, promises, moment)
         return WhatIf(before=same, after=same, promise=current, notice=planned)
     before, after = discipline.what_if(
@@ -298,27 +350,45 @@ def cancel(
     ref: str | None,
     owner: str,
     now: datetime,
+    series: bool = False,
 ) -> Recorded:
-    """Withdraw a promise recorded by mistake or released by the customer."""
-    return run_write(ledger, cancel_write(promise, note=note, ref=ref, owner=owner, now=now))
+    """Withdraw a promise recorded by mistake or released by the customer; with `series`, end
+    a standing promise (SPEC §7: no occurrence made from then on exists)."""
+    write = cancel_write(promise, note=note, ref=ref, owner=owner, now=now, series=series)
+    return run_write(ledger, write)
 
 
 def cancel_write(
-    promise: PromiseId, *, note: str, ref: str | None, owner: str, now: datetime
+    promise: PromiseId,
+    *,
+    note: str,
+    ref: str | None,
+    owner: str,
+    now: datetime,
+    series: bool = False,
 ) -> Write:
     """`cancel`, planned."""
 
     def decide(current: Promise) -> EventValues | Recorded:
+        if series and current.standing is None:
+            raise BadInput(
+                f"promise {current.address} is not a standing promise; "
+                "--series ends a series (name it by its own number)"
+            )
         status = current_status(current)
         if status is Status.CANCELLED:
+            done = "ended" if current.standing is not None else "cancelled"
             return Recorded(
-                promise=current, notice=f"promise {current.id} is already cancelled; nothing added"
+                promise=current,
+                notice=f"promise {current.address} is already {done}; nothing added",
             )
         moment = max(now, current.made, _last_time(current) or now)
         _check_history(current, EventKind.CANCELLED, moment)
         return EventValues(at=moment, recorded=now, owner=owner, note=note)
 
-    return _event_write(promise, EventKind.CANCELLED, ref, decide)
+    if series and promise.occurrence is not None:
+        raise BadInput(f"--series ends a whole series; name it as {promise.number or promise}")
+    return _event_write(promise, EventKind.CANCELLED, ref, decide, now=now, on_series=series)
 
 
 def undo(
@@ -347,7 +417,7 @@ def undo_write(
         moment = max(now, target.at)
         return EventValues(at=moment, recorded=now, owner=owner, note=note, voids=target.id)
 
-    return _event_write(promise, EventKind.VOID, ref, decide)
+    return _event_write(promise, EventKind.VOID, ref, decide, now=now, on_series=True)
 
 
 def _last_time(promise: Promise) -> datetime | None:
@@ -411,11 +481,16 @@ def amendment_write(
         raise BadInput(f"--tag and --untag both name {sorted(both)[0]!r}; give it once")
 
     def decide(current: Promise) -> EventValues:
+        if current.series is not None:
+            raise BadInput(
+                f"promise {current.address} is an occurrence of series {current.series}; "
+                f"amend the series ({current.series}): its terms are all its occurrences'"
+            )
         change = _plan_amendment(current, text, size, value, owner, tag, untag)
         moment = max(now, current.made)  # a correction, stamped when it is made
         return EventValues(at=moment, recorded=now, owner=by, note=note, amendment=change)
 
-    return _event_write(promise, EventKind.AMENDED, ref, decide)
+    return _event_write(promise, EventKind.AMENDED, ref, decide, now=now, on_series=True)
 
 
 def _plan_amendment(

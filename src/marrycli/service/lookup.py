@@ -17,12 +17,13 @@ if TYPE_CHECKING:
 
 def load_promise(conn: Connection, promise_id: int) -> Promise:
     """One promise with its events; BadInput if there is none with that number."""
+    from marrycli.service.standing import with_series_terms
     from marrycli.storage import repo
 
     found = repo.load_promises(conn, ids=[promise_id])
     if not found:
         raise BadInput(f"there is no promise {promise_id}; `marry promise list --status all`")
-    return found[0]
+    return with_series_terms(conn, found[0])
 
 
 def resolve_promise(conn: Connection | None, promise: PromiseId) -> tuple[Connection, int]:

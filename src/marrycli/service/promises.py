@@ -10,19 +10,31 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
-from marrycli.dates import When, format_local, to_micros
-from marrycli.domain import Promise, Recorded, Size, Status, Value, customer_key
+from marrycli.dates import When, format_local, local_zone, to_micros, zone_key
+from marrycli.domain import (
+    Period,
+    Promise,
+    Recorded,
+    SeriesRecord,
+    Size,
+    Standing,
+    Status,
+    Value,
+    customer_key,
+)
 from marrycli.errors import BadInput, GateFailed
 from marrycli.model import guard
-from marrycli.rules import PromiseId
+from marrycli.model.standing import due_at
+from marrycli.rules import PromiseId, period_hours
 from marrycli.service.lookup import (
     describe_ref,
     find_customer_entry,
     load_promise,
     resolve_promise,
 )
+from marrycli.service.standing import with_record
 from marrycli.service.writes import Write, not_in_future, run_write, take_ref
 
 if TYPE_CHECKING:
@@ -49,6 +61,9 @@ def add_promise(
     guard: bool = True,
     strict: bool = False,
     ask_new_customer: bool = True,
+    every: Period | None = None,
+    within: Period | None = None,
+    until: When | None = None,
 ) -> Recorded:
     """Record a promise (or, for a ref already stored with the same customer and text, nothing).
 
@@ -57,7 +72,9 @@ def add_promise(
     Unless `ask_new_customer` is off, a new customer whose name looks like a typo of a
     known one is said (Recorded.new_customer), or with `strict` refused. Without a `value`,
     the promise takes the highest the customer's profile gives one of its tags (SPEC §8;
-    Recorded.value_from names that tag), else high.
+    Recorded.value_from names that tag), else high. With `every`, a standing promise (SPEC §7):
+    a series of occurrences, each due `within` (default: the period) after it is made, made
+    until `until`; the guard weighs its first occurrence.
     """
     write = add_write(
         text=text,
@@ -73,6 +90,9 @@ def add_promise(
         guard=guard,
         strict=strict,
         ask_new_customer=ask_new_customer,
+        every=every,
+        within=within,
+        until=until,
     )
     return run_write(ledger, write)
 
@@ -92,8 +112,12 @@ def add_write(
     guard: bool = True,
     strict: bool = False,
     ask_new_customer: bool = True,
+    every: Period | None = None,
+    within: Period | None = None,
+    until: When | None = None,
 ) -> Write:
-    """`add_promise`, planned: its times checked (BadInput) before the ledger is opened."""
+    """`add_promise`, planned: its times and terms checked (BadInput) before the ledger is
+    opened."""
     made_at = made.instant if made is not None else now
     not_in_future("--made", made_at, now)
     if due is not None and due.instant <= made_at:
@@ -101,6 +125,9 @@ def add_write(
             f"--due {format_local(due.instant)} is not after --made {format_local(made_at)}; "
             "a promise falls due after it is made"
         )
+    series = _standing(due, made_at, every, within, until)
+    if series is not None:
+        due = When(instant=due_at(made_at, series, local_zone()))
     key = customer_key(customer)
 
     def add(conn: Connection | None) -> Recorded:
@@ -132,23 +159,62 @@ def add_write(
             customer_id=entry.entry_id,
             text=text,
             made=to_micros(made_at),
-            due=to_micros(due.instant) if due is not None else None,
+            due=to_micros(due.instant) if due is not None and series is None else None,
             size=size,
             value=level,
             owner=owner,
             tags=tags,
             recorded=to_micros(now),
+            standing=series,
         )
         take_ref(conn, ref, promise_id, None)
-        return Recorded(
+        added = Recorded(
             promise=load_promise(conn, promise_id),
             warning=warning,
             new_customer=typo,
             note=note,
             value_from=value_from,
         )
+        return with_record(conn, added, now)
 
     return Write(apply=add, ref=ref, create=True)
+
+
+def _standing(
+    due: When | None,
+    made: datetime,
+    every: Period | None,
+    within: Period | None,
+    until: When | None,
+) -> Standing | None:
+    """The terms of a standing promise about to be added, or None for a single promise;
+    BadInput for terms that do not fit together (SPEC §7)."""
+    if every is None:
+        if within is not None or until is not None:
+            given = "--within" if within is not None else "--until"
+            raise BadInput(f"{given} is for a standing promise; give --every PERIOD too")
+        return None
+    if due is not None:
+        raise BadInput(
+            "--due and --every exclude each other: each occurrence of a standing promise is "
+            "due --within after it is made"
+        )
+    if within is not None and period_hours(within) > period_hours(every):
+        raise BadInput(
+            f"--within {within} is longer than the period --every {every}; "
+            "give at most the period (each occurrence is due before the next is made)"
+        )
+    if until is not None and until.instant <= made:
+        raise BadInput(
+            f"--until {format_local(until.instant)} is not after --made {format_local(made)}; "
+            "a series ends after it starts"
+        )
+    return Standing(
+        every=every,
+        within=within if within is not None else every,
+        until=until.instant if until is not None else None,
+        zone=zone_key(local_zone()),
+    )
 
 
 def _value(conn: Connection, key: str, tags: Sequence[str]) -> tuple[Value, str | None]:
@@ -192,14 +258,17 @@ def _assess(
     now: datetime,
 ) -> Assessment:
     """The guard's view of a promise about to be made, from the ledger as it is."""
+    from marrycli.service.standing import expand
     from marrycli.storage import repo
 
     entry = repo.find_customer(conn, key)
+    customer_promises = repo.load_promises(conn, customer_id=entry.id) if entry else []
+    # Occurrences of standing promises count as they exist now (SPEC §7).
     return guard.assess_promise(
         customer=entry.name if entry is not None else customer,
-        customer_promises=repo.load_promises(conn, customer_id=entry.id) if entry else [],
+        customer_promises=expand(customer_promises, now),
         owner=owner,
-        owner_promises=repo.load_promises(conn, owner=owner),
+        owner_promises=expand(repo.load_promises(conn, owner=owner), now),
         size=size,
         value=value,
         made=made,
@@ -221,18 +290,30 @@ def _replay_add(conn: Connection, stored: StoredRef, ref: str, key: str, text: s
         # text is still a retry), or as it is now.
         same_text = text in (promise.text, repo.recorded_text(conn, stored.promise_id))
         if entry is not None and entry.id == owner_id and same_text:
-            return Recorded(
+            replayed = Recorded(
                 promise=promise,
                 notice=f"ref {ref} is already recorded as promise {promise.id}; nothing added",
             )
+            return with_record(conn, replayed, datetime.now(UTC))
     raise BadInput(f"--ref {ref} is already used for {describe_ref(stored)}; use another ref")
 
 
-def show_promise(ledger: Ledger, promise: PromiseId) -> Promise:
-    """One promise with all of its events."""
+def show_promise(ledger: Ledger, promise: PromiseId, now: datetime) -> Recorded:
+    """One promise with all of its events; a standing one with its record now; `ID/k`: that
+    occurrence, stored or not (SPEC §7)."""
+    from marrycli.service.standing import pick_occurrence, with_record
+
     with ledger.read() as maybe:
         conn, promise_id = resolve_promise(maybe, promise)
-        return load_promise(conn, promise_id)
+        found = load_promise(conn, promise_id)
+        if promise.occurrence is not None:
+            if found.standing is None:
+                raise BadInput(
+                    f"promise {promise_id} is not a standing promise; "
+                    f"{promise} names none of its occurrences"
+                )
+            return Recorded(promise=pick_occurrence(conn, found, promise.occurrence, now, "show"))
+        return with_record(conn, Recorded(promise=found), now)
 
 
 _FAR = datetime.max.replace(tzinfo=UTC)  # sorts promises without a due date last
@@ -240,10 +321,10 @@ _FAR = datetime.max.replace(tzinfo=UTC)  # sorts promises without a due date las
 # How `promise list --sort` orders (SPEC §10), each a key of (promise, its due date now);
 # ties, and the default, by id.
 _SORT_KEYS: dict[str, Callable[[tuple[Promise, datetime | None]], tuple[object, ...]]] = {
-    "id": lambda found: (found[0].id,),
-    "due": lambda found: (found[1] or _FAR, found[0].id),
-    "customer": lambda found: (customer_key(found[0].customer), found[0].id),
-    "made": lambda found: (found[0].made, found[0].id),
+    "id": lambda found: (found[0].rank,),
+    "due": lambda found: (found[1] or _FAR, found[0].rank),
+    "customer": lambda found: (customer_key(found[0].customer), found[0].rank),
+    "made": lambda found: (found[0].made, found[0].rank),
 }
 ORDERS = tuple(_SORT_KEYS)
 
@@ -261,12 +342,16 @@ def list_promises(
     order: str = "id",
     limit: int | None = None,
     as_of: datetime,
-) -> list[Promise]:
+    series: bool = False,
+) -> Listing:
     """Promises made by `as_of` whose status then is one of `statuses` (None: all), that
     carry every tag of `tags` (SPEC §10: a repeated --tag means all of them), whose text
     holds every one of `words` (casefolded), and whose due date at `as_of` lies within
     [due_after, due_before] (either given: a promise without one is left out); sorted by
-    `order`, then id; the first `limit` of them."""
+    `order`, then id; the first `limit` of them. Occurrences of standing promises are listed
+    as they exist at `as_of` (SPEC §7); with `series`, the series that match too, each with
+    its record at `as_of`."""
+    from marrycli.service.standing import expand, records
     from marrycli.storage import repo
 
     if order not in ORDERS:
@@ -284,8 +369,8 @@ def list_promises(
     with ledger.read() as conn:
         customer_id = find_customer_entry(conn, customer).id if customer is not None else None
         if conn is None:
-            return []
-        promises = repo.load_promises(
+            return Listing([], [])
+        loaded = repo.load_promises(
             conn,
             customer_id=customer_id,
             made_until=to_micros(as_of),
@@ -293,6 +378,13 @@ def list_promises(
             due_ever_within=((_micros(due_after), _micros(due_before)) if bounded else None),
             text_matches=(lambda text: _holds(_fold_text(text), folded)) if folded else None,
         )
+        if series:  # their stored occurrences, whatever the filters (they make the record)
+            wanted_series = [p.id for p in loaded if p.standing is not None]
+            stored = [o for sid in wanted_series for o in repo.load_promises(conn, series_id=sid)]
+            listed_series = records({p.id: p for p in [*loaded, *stored]}.values(), as_of)
+        else:
+            listed_series = []
+    promises = expand(loaded, as_of)
     owner_key = customer_key(owner) if owner is not None else None
     found = []
     for p in promises:
@@ -304,7 +396,16 @@ def list_promises(
         ):
             found.append((p, state.due))
     found.sort(key=_SORT_KEYS[order])
-    return [p for p, _ in found[:limit]]
+    if owner_key is not None:
+        listed_series = [r for r in listed_series if customer_key(r.series.owner) == owner_key]
+    return Listing([p for p, _ in found[:limit]], listed_series)
+
+
+class Listing(NamedTuple):
+    """What `promise list` finds: promises (occurrences with them), and series if asked."""
+
+    promises: list[Promise]
+    series: list[SeriesRecord]
 
 
 def _fold_text(text: str) -> str:

@@ -24,6 +24,7 @@ from marrycli.model.scoring import next_stage, score_customer
 from marrycli.model.values import customer_values
 from marrycli.service.customers import value_profile
 from marrycli.service.lookup import find_customer_entry
+from marrycli.service.standing import expand, expand_with, records, zone_of
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -59,7 +60,11 @@ def _report_lines(conn: Connection, as_of: datetime, trend: bool) -> list[Report
     lines = []
     earlier = as_of - timedelta(days=TREND_DAYS)
     names = repo.customer_names(conn)
-    for customer_id, promises in repo.report_promises(conn, to_micros(as_of)):
+    zones = zone_of()
+    for customer_id, stored in repo.report_promises(conn, to_micros(as_of)):
+        # A customer's standing promises become their occurrences here, one customer at a
+        # time: nothing is generated for customers not yet read (SPEC §7).
+        promises = expand_with(stored, as_of, zones)
         name = names[customer_id]
         scored = score_customer(name, promises, as_of, detail=False)
         change = None
@@ -83,7 +88,8 @@ def _detail(conn: Connection, customer_id: int, name: str, as_of: datetime) -> C
     what it values beside its profile as the directory has it now (as its name)."""
     from marrycli.storage import repo
 
-    promises = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
+    loaded = repo.load_promises(conn, customer_id=customer_id, made_until=to_micros(as_of))
+    promises = expand(loaded, as_of)
     scored = score_customer(name, promises, as_of)
     before = score_customer(name, promises, as_of - timedelta(days=TREND_DAYS), detail=False)
     profile = {tag: e.level for tag, e in value_profile(conn, customer_id).items()}
@@ -94,6 +100,7 @@ def _detail(conn: Connection, customer_id: int, name: str, as_of: datetime) -> C
         next_stage=next_stage(scored, as_of),
         budget=error_budget(name, promises, as_of),
         values=customer_values(promises, scored.contributions, profile, as_of),
+        standing=tuple(records(loaded, as_of, promises)),
     )
 
 
@@ -103,7 +110,7 @@ def owner_reports(ledger: Ledger, *, as_of: datetime) -> list[OwnerReport]:
 
     with ledger.read() as conn:
         promises = repo.load_promises(conn, made_until=to_micros(as_of)) if conn else []
-    return owners.owner_reports(promises, as_of)
+    return owners.owner_reports(expand(promises, as_of), as_of)
 
 
 def tag_reports(ledger: Ledger, *, as_of: datetime) -> list[TagReport]:
@@ -112,7 +119,7 @@ def tag_reports(ledger: Ledger, *, as_of: datetime) -> list[TagReport]:
 
     with ledger.read() as conn:
         promises = repo.load_promises(conn, made_until=to_micros(as_of)) if conn else []
-    return tags.tag_reports(promises, as_of)
+    return tags.tag_reports(expand(promises, as_of), as_of)
 
 
 def agenda(
@@ -124,7 +131,7 @@ def agenda(
     with ledger.read() as conn:
         promises = repo.load_promises(conn, made_until=to_micros(now)) if conn else []
     owner_key = customer_key(owner) if owner is not None else None
-    return agenda_model.agenda(promises, now, until, owner_key=owner_key)
+    return agenda_model.agenda(expand(promises, now), now, until, owner_key=owner_key)
 
 
 def check(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from marrycli import history, rules
-from marrycli.dates import RANGE_WORDS
-from marrycli.domain import EventKind, Size, Value
+from marrycli.dates import RANGE_WORDS, format_utc, local_zone, zone_named
+from marrycli.domain import EventKind, Promise, Size, Value
 from marrycli.errors import BadInput
 from marrycli.storage import repo
 from marrycli.storage.ledger import Ledger
@@ -42,7 +42,9 @@ def _rules(conn: Connection) -> list[str]:
     """Each promise's history replayed through the rules every write follows (history.py):
     outcomes after outcomes, events out of time order, voids of anything but the last."""
     problems = []
-    for promise in repo.load_promises(conn):
+    promises = repo.load_promises(conn)
+    problems += _standing(promises)
+    for promise in promises:
         ids = {e.id for e in promise.events}
         if promise.due is not None and promise.due <= promise.made:
             problems.append(f"promise {promise.id} falls due before it was made")
@@ -60,6 +62,56 @@ def _rules(conn: Connection) -> list[str]:
     return problems
 
 
+_SERIES_EVENTS = (EventKind.CANCELLED, EventKind.VOID, EventKind.AMENDED)
+
+
+def _standing(promises: list[Promise]) -> list[str]:
+    """The rules of standing promises (SPEC §7): a series has no due date and is never kept,
+    broken or renegotiated itself (it is ended, amended, or its end undone); an occurrence
+    belongs to a series of the same customer, is made and due when the series says, and
+    is never amended itself (its series is)."""
+    problems = []
+    by_id = {p.id: p for p in promises}
+    for promise in promises:
+        terms = promise.standing
+        if terms is not None:
+            if promise.due is not None:
+                problems.append(f"series {promise.id} has a due date; its occurrences have")
+            if terms.until is not None and terms.until <= promise.made:
+                problems.append(f"series {promise.id} ends (until) before it was made")
+            for event in promise.events:
+                if event.kind not in _SERIES_EVENTS:
+                    problems.append(
+                        f"event {event.id} of series {promise.id}: a {event.kind.value} event "
+                        "of a series (its occurrences are kept or broken, not the series)"
+                    )
+        if promise.series is None:
+            continue
+        pid, k = promise.id, promise.occurrence
+        series = by_id.get(promise.series)
+        if series is None or series.standing is None or k is None or k < 1:
+            problems.append(f"promise {pid} is occurrence {k} of {promise.series}, not a series")
+            continue
+        if series.customer != promise.customer:
+            problems.append(f"promise {pid} is made to another customer than its series")
+        zone = (zone_named(series.standing.zone) if series.standing.zone else None) or (
+            local_zone()
+        )
+        every, within = series.standing.every, series.standing.within
+        made = every.after(series.made, k - 1, zone)
+        due = every.after(series.made, k, zone) if within == every else within.after(made, 1, zone)
+        if (promise.made, promise.due) != (made, due):
+            problems.append(
+                f"promise {pid} (occurrence {promise.series}/{k}) is not made and due when its "
+                f"series makes it ({format_utc(made)}, due {format_utc(due)})"
+            )
+        if series.standing.until is not None and made >= series.standing.until:
+            problems.append(f"promise {pid}: series {promise.series} makes no occurrence {k}")
+        if any(e.kind is EventKind.AMENDED for e in promise.events):
+            problems.append(f"promise {pid} is an occurrence, amended itself (not its series)")
+    return problems
+
+
 # -- rows no write of marry's makes (the ledger changed behind its back) ------------------------
 
 # (table, column) of every stored time; each must lie in dates.EARLIEST .. dates.LATEST.
@@ -69,6 +121,7 @@ _TIMES = (
     ("marry_promise", "made", "the time promise {} was made"),
     ("marry_promise", "due", "the due time of promise {}"),
     ("marry_promise", "recorded", "the time promise {} was recorded"),
+    ("marry_promise", "until", "the end (until) of series {}"),
     ("marry_event", "at", "the time of event {}"),
     ("marry_event", "due", "the new due time of event {}"),
     ("marry_event", "recorded", "the time event {} was recorded"),
@@ -90,6 +143,9 @@ _TEXTS = (
     ("marry_customer", "id", "name"),
     ("marry_promise", "id", "text"),
     ("marry_promise", "id", "owner"),
+    ("marry_promise", "id", "every"),
+    ("marry_promise", "id", "within"),
+    ("marry_promise", "id", "zone"),
     ("marry_event", "id", "note"),
     ("marry_event", "id", "owner"),
     ("marry_customer_change", "id", "tag"),
@@ -104,6 +160,7 @@ _REFERENCES = (
     ("marry_customer_change", "customer_id", "marry_customer"),
     ("marry_customer_change", "into_id", "marry_customer"),
     ("marry_promise", "customer_id", "marry_customer"),
+    ("marry_promise", "series_id", "marry_promise"),
     ("marry_event", "promise_id", "marry_promise"),
     ("marry_event", "voids", "marry_event"),
     ("marry_ref", "promise_id", "marry_promise"),

@@ -44,9 +44,27 @@ def _migrate_to_2(conn: Connection) -> None:
     repo.keep_renamed_names(conn)
 
 
+def _migrate_to_3(conn: Connection) -> None:
+    """The columns of standing promises: a series' terms, an occurrence's series and k (one
+    row per occurrence)."""
+    for column, kind in (
+        ("every", "TEXT"),
+        ("within", "TEXT"),
+        ("until", "BIGINT"),
+        ("zone", "TEXT"),
+        ("series_id", "INTEGER REFERENCES marry_promise (id)"),
+        ("occurrence", "INTEGER"),
+    ):
+        conn.exec_driver_sql(f"ALTER TABLE marry_promise ADD COLUMN {column} {kind}")
+    conn.exec_driver_sql(
+        "CREATE UNIQUE INDEX ix_marry_promise_occurrence ON marry_promise (series_id, occurrence)"
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Migration | None]] = [
     (1, "create the ledger", None),
     (2, "amendments, value profiles, names kept after a rename", _migrate_to_2),
+    (3, "standing promises", _migrate_to_3),
 ]
 
 # "marry": serialises creation, upgrades and imports on PostgreSQL (an advisory lock).

@@ -55,7 +55,11 @@ class PromiseRow(SQLModel, table=True):
     """A promise as made. Never updated: its outcome lives in `marry_event`."""
 
     __tablename__ = "marry_promise"
-    __table_args__ = (Index("ix_marry_promise_customer", "customer_id", "made"),)
+    __table_args__ = (
+        Index("ix_marry_promise_customer", "customer_id", "made"),
+        # Schema version 3: one row per occurrence of a series, however many writers race.
+        Index("ix_marry_promise_occurrence", "series_id", "occurrence", unique=True),
+    )
     id: int | None = Field(default=None, primary_key=True)
     customer_id: int = Field(foreign_key="marry_customer.id")
     text: str
@@ -66,6 +70,15 @@ class PromiseRow(SQLModel, table=True):
     owner: str
     tags: str = "[]"  # a JSON array of strings
     recorded: int = Field(sa_type=BigInteger)
+    # Schema version 3, standing promises (SPEC §7). A series: its period (`1w`, `2d`, `1m`),
+    # how long each occurrence has (`3d`, `12h`), when it stops, the zone of its calendar.
+    every: str | None = None
+    within: str | None = None
+    until: int | None = Field(default=None, sa_type=BigInteger)
+    zone: str | None = None
+    # An occurrence stored once something was recorded for it: its series and its k.
+    series_id: int | None = Field(default=None, foreign_key="marry_promise.id")
+    occurrence: int | None = None
 
 
 class EventRow(SQLModel, table=True):

@@ -35,7 +35,8 @@ def _time(us: int | None) -> str | None:
 _EXPORT_SQL = (
     "SELECT p.id, p.customer_id, p.text, p.made, p.due, p.size, p.value, p.owner, p.tags,"
     " p.recorded, pr.ref,"
-    " e.id, e.kind, e.at, e.due, e.note, e.owner, e.voids, e.recorded, er.ref, e.changes"
+    " e.id, e.kind, e.at, e.due, e.note, e.owner, e.voids, e.recorded, er.ref, e.changes,"
+    " p.every, p.within, p.until, p.zone, p.series_id, p.occurrence"
     " FROM marry_promise p"
     " LEFT JOIN marry_ref pr ON pr.promise_id = p.id AND pr.event_id IS NULL"
     " LEFT JOIN marry_event e ON e.promise_id = p.id"
@@ -90,10 +91,10 @@ def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
     # Unpacked in _EXPORT_SQL's column order.
     for (pid, cid, text_, made, due, size, value, owner, tags, recorded, ref,
          eid, kind, at, new_due, note, eowner, voids, erecorded, eref,
-         changes) in rows:  # fmt: skip
+         changes, every, within, until, zone, series, k) in rows:  # fmt: skip
         if pid != last:
             last = pid
-            yield {
+            record = {
                 "type": "promise",
                 "id": pid,
                 "customer_id": cid,
@@ -107,6 +108,11 @@ def _promise_records(rows: Iterable[Any]) -> Iterator[dict[str, Any]]:
                 "ref": ref,
                 "recorded": _time(recorded),
             }
+            if every is not None:  # a standing promise (SPEC §7): its terms
+                record.update(every=every, within=within, until=_time(until), zone=zone)
+            if series is not None:  # one of its occurrences, stored
+                record.update(series_id=series, occurrence=k)
+            yield record
         if eid is not None:
             event = {
                 "type": "event",
@@ -158,16 +164,27 @@ class Importer:
         self.changes: list[ImportChange] = []
         self.pending: list[ImportPromise] = []
         has_promises = conn.execute(select(promise_table.c.id).limit(1)).first() is not None
-        self.existing: set[tuple[int, int, str]] | None = None
+        # The ledger's number of each promise of the file, by its number in the file: an
+        # occurrence names its series by it (SPEC §7).
+        self.numbers: dict[int, int] = {}
+        self.existing: dict[tuple[int, int, str, int], int] | None = None
         if has_promises:
-            # (customer, made, text) of what is there: a second import of a file skips it.
-            self.existing = set()
+            # (customer, made, text, what it is) of what is there, with its number: a second
+            # import of a file skips it. What it is: 0 a promise, -1 a series, k an occurrence.
+            self.existing = {}
             root = customer_table.alias("root_entry")
             query = select(
-                root.c.merged_into, root.c.id, promise_table.c.made, promise_table.c.text
+                root.c.merged_into,
+                root.c.id,
+                promise_table.c.made,
+                promise_table.c.text,
+                promise_table.c.every,
+                promise_table.c.occurrence,
+                promise_table.c.id,
             ).select_from(promise_table.join(root, root.c.id == promise_table.c.customer_id))
-            for into, entry, made, text_ in conn.execute(query):
-                self.existing.add((into or entry, made, text_))
+            for into, entry, made, text_, every, k, pid in conn.execute(query):
+                kind = k if k is not None else (-1 if every is not None else 0)
+                self.existing[(into or entry, made, text_, kind)] = pid
 
     def add(self, records: Iterable[Record]) -> ImportCounts:
         """Write every record; BadInput (with its line) on a conflict with the ledger."""
@@ -308,6 +325,8 @@ class Importer:
             return
         conn = self.conn
         promise_ids = repo.reserve_ids(conn, promise_table, len(chunk))
+        for p, new_id in zip(chunk, promise_ids, strict=True):
+            self.numbers[p.id] = new_id
         events = [
             (event, new_id)
             for promise, new_id in zip(chunk, promise_ids, strict=True)
@@ -356,6 +375,7 @@ class Importer:
                     "owner": p.owner,
                     "tags": json.dumps(list(p.tags), ensure_ascii=False),
                     "recorded": to_micros(p.recorded),
+                    **_standing_columns(p, self.numbers),
                 }
                 for p, new_id in zip(chunk, promise_ids, strict=True)
             ],
@@ -381,10 +401,12 @@ class Importer:
         fresh = []
         for promise in promises:
             root = self._root(promise.customer) if self.existing is not None else None
+            key = (root or 0, to_micros(promise.made), promise.text, _kind(promise))
             if promise.ref is not None and promise.ref in stored:
                 pid, eid = stored[promise.ref]
                 same = eid is None and repo.promise_customer_id(self.conn, pid) == root
-                if same and (root, to_micros(promise.made), promise.text) in (self.existing or ()):
+                if same and key in (self.existing or {}):
+                    self.numbers[promise.id] = pid
                     self.counts.skipped += 1
                     continue
                 raise BadInput(
@@ -392,7 +414,8 @@ class Importer:
                     f"ledger for something else (promise {pid})"
                 )
             existing = self.existing
-            if existing is not None and (root, to_micros(promise.made), promise.text) in existing:
+            if existing is not None and key in existing:
+                self.numbers[promise.id] = existing[key]
                 self.counts.skipped += 1
                 continue
             for event in promise.events:
@@ -403,6 +426,28 @@ class Importer:
                     )
             fresh.append(promise)
         return fresh
+
+
+def _kind(promise: ImportPromise) -> int:
+    """What an imported promise is, for finding it in the ledger: 0 a promise, -1 a series,
+    k occurrence k."""
+    if promise.occurrence is not None:
+        return promise.occurrence
+    return -1 if promise.standing is not None else 0
+
+
+def _standing_columns(promise: ImportPromise, numbers: dict[int, int]) -> dict[str, Any]:
+    """The columns of a standing promise (SPEC §7), or of an occurrence (its series by the
+    ledger's number); none for another promise."""
+    terms = promise.standing
+    return {
+        "every": str(terms.every) if terms is not None else None,
+        "within": str(terms.within) if terms is not None else None,
+        "until": to_micros(terms.until) if terms is not None and terms.until else None,
+        "zone": terms.zone if terms is not None else None,
+        "series_id": numbers[promise.series] if promise.series is not None else None,
+        "occurrence": promise.occurrence,
+    }
 
 
 def _refs(promise: ImportPromise) -> Iterator[tuple[str, int]]:

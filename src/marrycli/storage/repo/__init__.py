@@ -49,6 +49,7 @@ from marrycli.storage.repo.writes import (
     promise_customer_id,
     recorded_text,
     reserve_ids,
+    store_occurrence,
 )
 
 __all__ = [
@@ -87,6 +88,7 @@ __all__ = [
     "rename_customer",
     "report_promises",
     "reserve_ids",
+    "store_occurrence",
     "value_changes",
     "write_amendment",
 ]

@@ -19,6 +19,7 @@ from marrycli.storage.repo.rows import (
     optional_time,
     read_amendment,
     read_member,
+    read_standing,
     read_tags,
     read_text,
     read_time,
@@ -43,6 +44,7 @@ def load_promises(
     made_until: int | None = None,
     owner: str | None = None,
     *,
+    series_id: int | None = None,
     tags: Sequence[str] = (),
     due_ever_within: tuple[int | None, int | None] | None = None,
     text_matches: Callable[[str], bool] | None = None,
@@ -50,7 +52,8 @@ def load_promises(
     """Promises with their events and refs, in id order; filtered by ids, customer, made,
     owner (case-insensitively; callers match owners by key), tags (every one, exactly), a
     due date that ever lay within [low, high] (first or by any renegotiation, voided too:
-    callers check the current one), and their text (`text_matches`, before events load)."""
+    callers check the current one), and their text (`text_matches`, before events load);
+    with `series_id`, a series and its stored occurrences."""
     entry = customer_table.alias("entry")
     root = customer_table.alias("root")
     root_id = func.coalesce(entry.c.merged_into, entry.c.id)
@@ -72,6 +75,12 @@ def load_promises(
             promise_table.c.value,
             promise_table.c.owner,
             promise_table.c.tags,
+            promise_table.c.every,
+            promise_table.c.within,
+            promise_table.c.until,
+            promise_table.c.zone,
+            promise_table.c.series_id,
+            promise_table.c.occurrence,
             (amended if by_terms else literal(False)).label("amended"),
         )
         .select_from(promise_table)
@@ -95,6 +104,10 @@ def load_promises(
         conditions.append(promise_table.c.customer_id.in_(entries))
     if made_until is not None:
         conditions.append(promise_table.c.made <= made_until)
+    if series_id is not None:  # a series and its stored occurrences
+        conditions.append(
+            or_(promise_table.c.id == series_id, promise_table.c.series_id == series_id)
+        )
     terms: list[ColumnElement[bool]] = []
     if owner is not None:
         # The database's own lower() on both sides: the same folding, whatever it covers.
@@ -140,8 +153,28 @@ def load_promises(
             tags=read_tags(tags_, f"the tags of promise {pid}"),
             ref=refs.get(pid),
             events=tuple(events.get(pid, ())),
+            standing=read_standing(every, within, until, zone, pid),
+            series=series,
+            occurrence=occurrence,
         )
-        for pid, name, text_, made, due, size, value, owner_, tags_, _ in rows
+        for (
+            pid,
+            name,
+            text_,
+            made,
+            due,
+            size,
+            value,
+            owner_,
+            tags_,
+            every,
+            within,
+            until,
+            zone,
+            series,
+            occurrence,
+            _,
+        ) in rows
     ]
     if not any(row.amended for row in rows) and not _any_amended(events):
         return promises
@@ -195,7 +228,8 @@ def _due_ever_within(low: int | None, high: int | None) -> ColumnElement[bool]:
         event_table.c.kind == EventKind.RENEGOTIATED.value,
         within(event_table.c.due),
     )
-    return or_(within(promise_table.c.due), renegotiated)
+    # A series has no due date of its own: its occurrences are tested once expanded.
+    return or_(within(promise_table.c.due), renegotiated, promise_table.c.every.is_not(None))
 
 
 def _customer_name(name: object, promise_id: int) -> str:

@@ -28,6 +28,7 @@ from marrycli.storage.repo.rows import (
     optional_time,
     read_amendment,
     read_member,
+    read_standing,
     read_time,
 )
 
@@ -38,7 +39,8 @@ from marrycli.storage.repo.rows import (
 # amendment's changes are (its size or value, SPEC §6).
 REPORT_SQL = (
     "SELECT p.customer_id, p.id, p.made, p.due, p.size, p.value,"
-    " e.id, e.kind, e.at, e.due, e.voids, e.changes"
+    " e.id, e.kind, e.at, e.due, e.voids, e.changes,"
+    " p.every, p.within, p.until, p.zone, p.series_id, p.occurrence"
     " FROM marry_promise p LEFT JOIN marry_event e ON e.promise_id = p.id"
     " WHERE p.made <= :as_of"
     " ORDER BY p.customer_id, p.made, p.id, e.id"
@@ -112,7 +114,7 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
 
     def finish() -> None:
         assert head is not None
-        pid, made, due, size, value = head
+        pid, made, due, size, value, every, within, until, zone, series, k = head
         promise = Promise(
             id=pid,
             customer="",
@@ -123,6 +125,9 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
             value=values[value],
             owner="",
             events=tuple(events),
+            standing=read_standing(every, within, until, zone, pid) if every is not None else None,
+            series=series,
+            occurrence=k,
         )
         promises.append(promise.amended() if amended else promise)
 
@@ -130,7 +135,7 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
     try:
         for row in rows:
             # Unpacked in REPORT_SQL's column order.
-            cid, pid, made, due, size, value, eid, kind, at, new_due, voids, changes = row
+            (cid, pid, made, due, size, value, eid, kind, at, new_due, voids, changes) = row[:12]
             if head is None or pid != head[0]:
                 if not (
                     lo <= made < hi
@@ -145,7 +150,7 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
                     if customer is not None:
                         yield customer, promises
                     customer, promises = cid, []
-                head = (pid, made, due, size, value)
+                head = (pid, made, due, size, value, *row[12:])
                 events = []
                 amended = False
             if eid is not None:
@@ -178,7 +183,7 @@ def _group_rows(rows: Iterable[ReportRow]) -> Iterator[tuple[int, list[Promise]]
 
 def _row_damage(row: ReportRow) -> Damage:
     """What is wrong with a row of REPORT_SQL."""
-    _cid, pid, made, due, size, value, eid, kind, at, new_due, _voids, _changes = row
+    _cid, pid, made, due, size, value, eid, kind, at, new_due, _voids, _changes, *_ = row
     try:
         read_time(made, f"the time promise {pid} was made")
         optional_time(due, f"the due time of promise {pid}")

@@ -11,8 +11,9 @@ from datetime import datetime
 from typing import TypeVar
 
 from marrycli.dates import EARLIEST, LATEST, RANGE_WORDS, from_micros, to_micros
-from marrycli.domain import Amendment, EventKind, Size, Value
-from marrycli.errors import LedgerUnusable
+from marrycli.domain import Amendment, EventKind, Period, Size, Standing, Value
+from marrycli.errors import BadInput, LedgerUnusable
+from marrycli.rules import PERIOD_UNITS, WITHIN_UNITS, parse_period
 
 
 class Damage(LedgerUnusable):
@@ -102,4 +103,30 @@ def read_amendment(raw: object, what: str) -> Amendment:
         value=read_member(VALUES, value, f"the value in {what}") if value is not None else None,
         owner=owner,
         tags=tuple(tags) if tags is not None else None,
+    )
+
+
+def _read_period(raw: object, units: str, what: str) -> Period:
+    try:
+        if type(raw) is str:
+            return parse_period(raw, what, units)
+    except BadInput:
+        pass
+    raise Damage(f"{what} is {raw!r}, not a period")
+
+
+def read_standing(
+    every: object, within: object, until: object, zone: object, pid: object
+) -> Standing | None:
+    """A series' terms as stored (schema version 3), None for any other promise; Damage for
+    what no marry write makes."""
+    if every is None and within is None and until is None and zone is None:
+        return None
+    return Standing(
+        every=_read_period(every, PERIOD_UNITS, f"the period of promise {pid}"),
+        within=_read_period(
+            within, WITHIN_UNITS + "m", f"the time of each occurrence of promise {pid}"
+        ),
+        until=optional_time(until, f"the end of the series {pid}"),
+        zone=None if zone is None else read_text(zone, f"the zone of the series {pid}"),
     )

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Table, func, select
 
-from marrycli.domain import Amendment, EventKind, Size, Value
+from marrycli.dates import to_micros
+from marrycli.domain import Amendment, EventKind, Size, Standing, Value
 from marrycli.storage.repo.rows import write_amendment
 from marrycli.storage.tables import customer_table, event_table, promise_table, ref_table
 
@@ -56,11 +57,24 @@ def insert_promise(
     owner: str,
     tags: Sequence[str],
     recorded: int,
+    standing: Standing | None = None,
 ) -> int:
-    """Append a promise (times in microseconds); returns its id."""
+    """Append a promise (times in microseconds), a series of them with `standing`; returns
+    its id."""
+    terms = (
+        {
+            "every": str(standing.every),
+            "within": str(standing.within),
+            "until": to_micros(standing.until) if standing.until is not None else None,
+            "zone": standing.zone,
+        }
+        if standing is not None
+        else {}
+    )
     statement = (
         promise_table.insert()
         .values(
+            **terms,
             customer_id=customer_id,
             text=text,
             made=made,
@@ -74,6 +88,72 @@ def insert_promise(
         .returning(promise_table.c.id)
     )
     return int(conn.execute(statement).scalar_one())
+
+
+def store_occurrence(
+    conn: Connection,
+    *,
+    series: int,
+    k: int,
+    made: int,
+    due: int,
+    recorded: int,
+) -> int:
+    """The number of occurrence k of a series: stored now if it was not yet. Two writers racing
+    store one row (the unique (series_id, occurrence) index: the second waits, then finds it).
+    Its terms are copied from the series' row as recorded (reads apply the series' amended
+    terms)."""
+    found = _occurrence_id(conn, series, k)
+    if found is not None:
+        return found
+    row = conn.execute(
+        select(
+            promise_table.c.customer_id,
+            promise_table.c.text,
+            promise_table.c.size,
+            promise_table.c.value,
+            promise_table.c.owner,
+            promise_table.c.tags,
+        ).where(promise_table.c.id == series)
+    ).one()
+    conn.execute(
+        _insert_ignoring_occurrence(conn).values(
+            customer_id=row.customer_id,
+            text=row.text,
+            made=made,
+            due=due,
+            size=row.size,
+            value=row.value,
+            owner=row.owner,
+            tags=row.tags,
+            recorded=recorded,
+            series_id=series,
+            occurrence=k,
+        )
+    )
+    stored = _occurrence_id(conn, series, k)
+    assert stored is not None
+    return stored
+
+
+def _occurrence_id(conn: Connection, series: int, k: int) -> int | None:
+    found: int | None = conn.execute(
+        select(promise_table.c.id).where(
+            promise_table.c.series_id == series, promise_table.c.occurrence == k
+        )
+    ).scalar()
+    return found
+
+
+def _insert_ignoring_occurrence(conn: Connection) -> postgresql.Insert | sqlite.Insert:
+    keys = ["series_id", "occurrence"]
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+        return postgresql_insert(promise_table).on_conflict_do_nothing(index_elements=keys)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(promise_table).on_conflict_do_nothing(index_elements=keys)
 
 
 def insert_event(
