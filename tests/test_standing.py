@@ -419,3 +419,13 @@ def test_finding_promises_finds_occurrences(marry):
     tagged = marry.json("promise", "list", *as_of, "--tag", "calls", "--text", "weekly")
     assert [p["occurrence"] for p in tagged] == [1, 2, 3, 4]
     assert {p["series"] for p in tagged} == {series}
+
+
+def test_the_guard_counts_occurrences_made_later_but_due_the_same_week(marry):
+    """SPEC §7: the guard's over-commitment count sees the occurrences due in its window,
+    also those a series makes after now."""
+    marry.ok("promise", "add", "Weekly call", "-c", "Acme", "--every", "1w", "--within", "2h")
+    result = marry.ok("promise", "add", "Ship SSO", "-c", "Acme", "--due", "+8d", "--size", "large")
+    # Occurrences 2 and 3 are made in 7 and 14 days, each due 2 hours later: within a week
+    # of this one's due date (in 8 days); occurrence 1, due in 2 hours, is not.
+    assert "2 other promises to Acme fall due within 7 days of this one" in result.stderr

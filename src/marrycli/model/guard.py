@@ -60,8 +60,13 @@ def assess_promise(
     made: datetime,
     due: datetime | None,
     now: datetime,
+    upcoming: Iterable[Promise] = (),
 ) -> Assessment:
-    """The guard: the consequence, likelihood and crowding of a promise before it is made."""
+    """The guard: the consequence, likelihood and crowding of a promise before it is made.
+
+    `upcoming`: occurrences of standing promises (SPEC §7) of this customer or this owner
+    made after `now` but falling due around this promise: they crowd its week too.
+    """
     known = known_at(customer_promises, now)
     before = score_customer(customer, known, now, detail=False)
     # The consequence is weighed at one moment, the earliest at which this promise can
@@ -92,8 +97,14 @@ def assess_promise(
     unlikely = enough_history and on_time_low is not None and on_time_low < UNLIKELY_BELOW
 
     anchor = due if due is not None else now
-    customer_due_nearby = _open_due_near(known, anchor, now)
-    owner_due_nearby = _open_due_near(mine, anchor, now)
+    later = [p for p in upcoming if p.made > now and p.due is not None]
+    customer_key_ = customer_key(customer)
+    customer_due_nearby = _open_due_near(known, anchor, now) + _due_near(
+        (p for p in later if customer_key(p.customer) == customer_key_), anchor
+    )
+    owner_due_nearby = _open_due_near(mine, anchor, now) + _due_near(
+        (p for p in later if customer_key(p.owner) == owner_key), anchor
+    )
     capacity = max(CAPACITY_FLOOR, _most_kept_on_time_within(mine, now))
     over_committed = owner_due_nearby >= capacity
 
@@ -170,6 +181,12 @@ def _open_due_near(promises: Iterable[Promise], anchor: datetime, now: datetime)
         if abs(state.due - anchor) <= CROWDED_WINDOW:
             count += 1
     return count
+
+
+def _due_near(promises: Iterable[Promise], anchor: datetime) -> int:
+    """How many of these promises (not made yet: unresolved) fall due within CROWDED_WINDOW
+    of `anchor`."""
+    return sum(1 for p in promises if p.due is not None and abs(p.due - anchor) <= CROWDED_WINDOW)
 
 
 def _most_kept_on_time_within(promises: Iterable[Promise], now: datetime) -> int:

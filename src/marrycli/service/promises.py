@@ -263,17 +263,26 @@ def _assess(
 
     entry = repo.find_customer(conn, key)
     customer_promises = repo.load_promises(conn, customer_id=entry.id) if entry else []
-    # Occurrences of standing promises count as they exist now (SPEC §7).
+    owner_promises = repo.load_promises(conn, owner=owner)
+    # Occurrences of standing promises count as they exist now (SPEC §7); those made later
+    # but falling due around this promise crowd its week too.
+    horizon = max(now, due.instant if due is not None else now) + guard.CROWDED_WINDOW
+    upcoming = {
+        (p.series, p.occurrence): p
+        for p in expand([*customer_promises, *owner_promises], horizon)
+        if p.series is not None and p.made > now
+    }
     return guard.assess_promise(
         customer=entry.name if entry is not None else customer,
         customer_promises=expand(customer_promises, now),
         owner=owner,
-        owner_promises=expand(repo.load_promises(conn, owner=owner), now),
+        owner_promises=expand(owner_promises, now),
         size=size,
         value=value,
         made=made,
         due=due.instant if due is not None else None,
         now=now,
+        upcoming=upcoming.values(),
     )
 
 
