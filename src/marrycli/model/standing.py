@@ -74,12 +74,17 @@ def occurrence(
             occurrence=k,
         )
     made = made_at(series, k, zone)
+    return _not_stored(series, k, terms, made, due_of(series, k, made, zone))
+
+
+def _not_stored(series: Promise, k: int, terms: Promise, made: datetime, due: datetime) -> Promise:
+    """Occurrence k, not stored yet: the series' terms, a stand-in number, no events."""
     return Promise(
         id=occurrence_id(series.id, k),
         customer=terms.customer,
         text=terms.text,
         made=made,
-        due=due_of(series, k, made, zone),
+        due=due,
         size=terms.size,
         value=terms.value,
         owner=terms.owner,
@@ -112,19 +117,7 @@ def occurrences(
             yield occurrence(series, k, zone, found, terms)
         else:
             due = following if by_period else standing.within.after(made, 1, zone)
-            yield Promise(
-                id=occurrence_id(series.id, k),
-                customer=terms.customer,
-                text=terms.text,
-                made=made,
-                due=due,
-                size=terms.size,
-                value=terms.value,
-                owner=terms.owner,
-                tags=terms.tags,
-                series=series.id,
-                occurrence=k,
-            )
+            yield _not_stored(series, k, terms, made, due)
         made = following
         k += 1
 
