@@ -8,6 +8,7 @@ from typing import Annotated, TextIO, cast
 import typer
 
 from marrycli.cli.common import ledger, now
+from marrycli.cli.output_file import OutputOption
 from marrycli.errors import BadInput
 from marrycli.render.output import notice
 
@@ -19,16 +20,7 @@ class ExportFormat(StrEnum):
 
 def export(
     ctx: typer.Context,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help="Write here (complete or not at all) instead of stdout; "
-            "only a regular file, never the ledger.",
-        ),
-    ] = None,
+    output: OutputOption = None,
     fmt: Annotated[
         ExportFormat,
         typer.Option(
@@ -48,14 +40,13 @@ def export(
     if output is None:
         _export(ctx, fmt, sys.stdout)
         return
-    from marrycli.cli.output_file import write_output_file
+    from marrycli.cli.output_file import ledger_files, write_output_file
 
-    path = ledger(ctx).location.path  # a SQLite ledger's file: never an output
     count = write_output_file(
         "--output",
         output,
         lambda out: _export(ctx, fmt, cast(TextIO, out), progress_as=output.name),
-        protected=[path] if path else [],
+        protected=ledger_files(ctx),  # a SQLite ledger's file: never an output
     )
     notice(f"exported {count} record(s) to {output}")
 
