@@ -22,7 +22,7 @@ import typer
 from conftest import Marry
 from marrycli import render
 from marrycli.cli.app import WRITES, app
-from marrycli.render import Format, views
+from marrycli.render import Format, views, written
 from marrycli.render.views import (
     Agenda,
     CheckResult,
@@ -33,12 +33,12 @@ from marrycli.render.views import (
     OwnersReport,
     PromiseDetail,
     PromiseList,
-    PromiseWritten,
     Report,
     SettingsView,
     TagsReport,
     WhatIfView,
 )
+from marrycli.render.written import PromiseWritten
 
 TABLE, JSON, CSV, HTML = Format.TABLE, Format.JSON, Format.CSV, Format.HTML
 
@@ -143,8 +143,9 @@ def _format_options() -> dict[str, type]:
 def test_every_view_in_views_py_has_table_and_json_and_the_formats_listed_here():
     defined = {
         cls
-        for cls in vars(views).values()
-        if isinstance(cls, type) and cls.__module__ == views.__name__
+        for module in (views, written)
+        for cls in vars(module).values()
+        if isinstance(cls, type) and cls.__module__ == module.__name__
     }
     assert defined == set(FORMATS), "a new view gets its formats listed in FORMATS"
     for view, formats in FORMATS.items():

@@ -6,8 +6,9 @@ import re
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
-from marrycli.cli.app import COMMAND_ORDER, app
+from marrycli.cli.app import COMMAND_ORDER, app, only_the_command_run
 
 
 def _commands(command, path: tuple[str, ...] = ()):
@@ -62,3 +63,45 @@ def test_marry_help_lists_promise_first_then_the_day_s_work(sqlite_marry):
     assert listed[0] == "promise"
     root = typer.main.get_command(app)
     assert set(root.commands) == set(COMMAND_ORDER)  # a new command gets a place in the order
+
+
+def _names(typer_app: typer.Typer) -> set[str | None]:
+    return {c.name for c in typer_app.registered_commands} | {
+        g.name for g in typer_app.registered_groups
+    }
+
+
+@pytest.mark.parametrize(
+    ("args", "built"),
+    [
+        (["keep", "3"], {"keep"}),
+        (["--db", "x.db", "-q", "--debug", "promise", "add", "x"], {"promise"}),
+        (["--db=x.db", "report", "--json"], {"report"}),
+        ([], None),
+        (["-q"], None),
+        (["--help"], None),
+        (["kep", "3"], None),  # no such command: Click's suggestion needs every name
+        (["--install-completion"], None),
+    ],
+)
+def test_a_run_builds_only_the_command_it_names(args, built):
+    pruned = only_the_command_run(args)
+    assert _names(pruned) == (built or _names(app))
+    assert (pruned is app) == (built is None)
+    assert pruned.registered_callback is app.registered_callback  # the global options
+
+
+def test_completion_builds_the_whole_app(monkeypatch):
+    monkeypatch.setenv("_MARRY_COMPLETE", "bash_complete")
+    assert only_the_command_run(["keep", "3"]) is app
+
+
+@pytest.mark.parametrize("path", [p for p in ALL if p], ids=" ".join)
+def test_the_command_alone_says_what_the_whole_app_says(sqlite_marry, path):
+    """Help and usage errors of a command are the same whether the app has one command or all."""
+    runner = CliRunner()
+    env = {"MARRY_DB": sqlite_marry.db, "COLUMNS": "80"}
+    for args in ([*path, "--help"], [*path, "--no-such-option"]):
+        alone = runner.invoke(only_the_command_run(args), args, prog_name="marry", env=env)
+        whole = runner.invoke(app, args, prog_name="marry", env=env)
+        assert (alone.exit_code, alone.output) == (whole.exit_code, whole.output), args

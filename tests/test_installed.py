@@ -73,6 +73,16 @@ def test_only_the_html_report_imports_jinja2(args: tuple[str, ...]) -> None:
     assert {"jinja2", "markupsafe"} <= html  # the check above can fail
 
 
+def test_a_write_imports_no_tables_and_no_other_views() -> None:
+    """A write prints one line: `render.written`, not the views, the tables or Rich."""
+    added = _imported("promise", "add", "Ship SSO", "-c", "acme")
+    assert "marrycli.render.written" in added  # the check below can fail
+    tables = {"marrycli.render.views", "marrycli.render.tables", "marrycli.render.charts"}
+    assert added & tables == set()
+    assert "rich" not in _top_levels(added)
+    assert tables <= _imported("promise", "list")
+
+
 def test_version_imports_no_typer() -> None:
     modules = _top_levels(_imported("--version"))
     assert "typer" not in modules

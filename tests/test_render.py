@@ -55,11 +55,11 @@ from marrycli.render.views import (
     OwnersReport,
     PromiseDetail,
     PromiseList,
-    PromiseWritten,
     Report,
     TagsReport,
     WhatIfView,
 )
+from marrycli.render.written import PromiseWritten
 
 # -- the field lists ---------------------------------------------------------------------
 

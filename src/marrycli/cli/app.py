@@ -2,6 +2,7 @@
 maps every exception to its `ExitStatus` (plus `run`, for what Typer writes itself: help and
 usage errors, a closed pipe or Ctrl-C before a command starts)."""
 
+import copy
 import errno
 import os
 import sys
@@ -327,6 +328,29 @@ app.add_typer(db.db_app, name="db")
 app.command("config")(config.config)
 
 
+def only_the_command_run(args: list[str]) -> typer.Typer:
+    """The app with only the command `args` run, when it names one: Typer builds a Click
+    command for every command it has, and a script calls one command in a loop. Help without
+    a command, completion, and a word that is no command get the whole app, so that what
+    they list and suggest is the same."""
+    global_flags = ("--quiet", "-q", "--debug")
+    words = iter(args)
+    for word in words:
+        if word == "--db":
+            next(words, None)
+        elif not (word.startswith("--db=") or word in global_flags):
+            break
+    else:
+        return app
+    commands = [c for c in app.registered_commands if c.name == word]
+    groups = [g for g in app.registered_groups if g.name == word]
+    if "_MARRY_COMPLETE" in os.environ or not (commands or groups):
+        return app
+    pruned = copy.copy(app)
+    pruned.registered_commands, pruned.registered_groups = commands, groups
+    return pruned
+
+
 def run() -> None:
     """Run the app as the `marry` command (`__main__.main` has made Ctrl-C quiet until now)."""
     import signal
@@ -335,7 +359,7 @@ def run() -> None:
         # From here on Ctrl-C raises KeyboardInterrupt: a write in progress is rolled back,
         # and Typer (or the handler below) exits 130 without a traceback.
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        app(prog_name="marry")
+        only_the_command_run(sys.argv[1:])(prog_name="marry")
     except KeyboardInterrupt:
         raise SystemExit(int(ExitStatus.INTERRUPTED)) from None
     except OSError as error:  # writing help or a usage error (the command's own are handled)

@@ -136,7 +136,7 @@ def finish_write(recorded: Recorded, fmt: Format) -> None:
     """A write's notice and warning on stderr, then the promise as it stands now."""
     from marrycli.render import emit
     from marrycli.render.output import notice
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
 
     if recorded.notice:
         notice(recorded.notice)

@@ -73,7 +73,7 @@ def amend(
       marry promise amend 12 --text "Ship SSO for the EU" --tag eu --untag q4
     """
     from marrycli.cli.common import finish_write
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
     from marrycli.service.events import amend as amend_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)

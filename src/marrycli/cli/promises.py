@@ -153,7 +153,7 @@ def add(
       marry promise add "Fix login bug" -c "Acme Corp" --due +3d --ref fix-login
       marry promise add "Weekly status call" -c acme --every 1w --within 1d
     """
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
     from marrycli.service.promises import add_promise
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -343,7 +343,7 @@ def cancel(
       marry promise cancel 12 --note "customer dropped the feature"
       marry promise cancel 14 --series --note "weekly calls end with the project"
     """
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
     from marrycli.service.events import cancel as cancel_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -369,7 +369,7 @@ def _outcome(
     fmt: Format,
     json_: bool,
 ) -> None:
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
     from marrycli.service.events import record_outcome
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -442,7 +442,7 @@ def renegotiate(
     Example:
       marry renegotiate 12 --due 2026-12-18 --note "waiting on the vendor"
     """
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
     from marrycli.service.events import renegotiate as renegotiate_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)
@@ -478,7 +478,7 @@ def undo(
     Example:
       marry undo 12 --note "kept the wrong promise"
     """
-    from marrycli.render.views import PromiseWritten
+    from marrycli.render.written import PromiseWritten
     from marrycli.service.events import undo as undo_
 
     fmt = output_format(ctx, PromiseWritten, fmt, json_)

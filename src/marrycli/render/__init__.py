@@ -39,6 +39,10 @@ _MODULES: dict[Format, tuple[str, ...]] = {
     Format.HTML: ("marrycli.render.html",),
 }
 
+# Views with renderers in a small module of their own, tried before a format's modules: a
+# write (`PromiseWritten`) in the table format loads neither Rich nor the tables.
+_OWN_MODULES: dict[str, str] = {"PromiseWritten": "marrycli.render.written"}
+
 
 class Notice(str):
     """What a renderer says on stderr instead of data (an empty table: "no promises match")."""
@@ -71,11 +75,20 @@ def _load(fmt: Format) -> None:
         importlib.import_module(module)
 
 
+def _found(view: type, fmt: Format) -> bool:
+    """True once `view` has a renderer in `fmt`: its own module's, else its format's."""
+    own = _OWN_MODULES.get(view.__name__)
+    if own is not None:
+        importlib.import_module(own)
+        if (view, fmt) in _registry:
+            return True
+    _load(fmt)
+    return (view, fmt) in _registry
+
+
 def formats_of(view: type) -> list[Format]:
     """The formats `view` can be shown in."""
-    for fmt in Format:
-        _load(fmt)
-    return [fmt for fmt in Format if (view, fmt) in _registry]
+    return [fmt for fmt in Format if _found(view, fmt)]
 
 
 def require(view: type, fmt: Format, command: str | None = None) -> Format:
@@ -83,8 +96,7 @@ def require(view: type, fmt: Format, command: str | None = None) -> Format:
 
     The message names the view's `WHAT`, else `command` (the command that ran).
     """
-    _load(fmt)
-    if (view, fmt) in _registry:
+    if _found(view, fmt):
         return fmt
     what = getattr(view, "WHAT", None) or (f"`{command}`" if command else "this command")
     why = " (its output is not a table)" if fmt is Format.CSV else ""

@@ -28,12 +28,12 @@ from marrycli.render.views import (
     OwnersReport,
     PromiseDetail,
     PromiseList,
-    PromiseWritten,
     Report,
     SettingsView,
     TagsReport,
     WhatIfView,
 )
+from marrycli.render.written import PromiseWritten
 
 if TYPE_CHECKING:
     from marrycli.domain import (

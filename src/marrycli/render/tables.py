@@ -24,9 +24,7 @@ from marrycli.render.views import (
     LedgerInfoView,
     PromiseDetail,
     PromiseList,
-    PromiseWritten,
 )
-from marrycli.render.words import promise_line
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -244,11 +242,6 @@ def info_table(info: LedgerInfo, console: Console) -> Table:
 
 
 # -- the views as tables (`render.emit`) ---------------------------------------------------
-
-
-@renders(PromiseWritten, Format.TABLE)
-def _written(view: PromiseWritten) -> str:
-    return promise_line(view.promise, view.as_of, view.value_from)
 
 
 @renders(PromiseDetail, Format.TABLE)

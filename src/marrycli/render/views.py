@@ -3,7 +3,8 @@
 A view holds the data and no presentation; `render.emit` shows it in a format through
 the renderers registered for its type. `WHAT` names the command (or its variant) in the
 message for a format the view does not have; None for a view several commands share,
-whose message names the command that ran.
+whose message names the command that ran. A write's view, `PromiseWritten`, is in
+`render.written`, so that a write imports none of these.
 """
 
 from __future__ import annotations
@@ -28,17 +29,6 @@ from marrycli.domain import (
     WhatIf,
 )
 from marrycli.service.config import Effective
-
-
-@dataclass(frozen=True, slots=True)
-class PromiseWritten:
-    """A promise after a write (add, keep, break, ...): one line for people."""
-
-    WHAT: ClassVar[str | None] = None  # promise add, keep, break, renegotiate, undo, cancel
-    promise: Promise
-    as_of: datetime
-    value_from: str | None = None  # the tag of the customer's profile that gave the value
-    series: SeriesRecord | None = None  # a standing promise's record (its JSON is SPEC §7's)
 
 
 @dataclass(frozen=True, slots=True)
