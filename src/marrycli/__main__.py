@@ -31,6 +31,10 @@ def main() -> None:
 
         sys.stdout.write(f"marry {__version__}\n")
         return
+    # Pydantic looks for plugins (to instrument validation) by reading the metadata of every
+    # installed distribution, the first time a model is built; marry validates nothing with
+    # Pydantic models (its tables are SQLModel's), so it skips the search, unless told otherwise.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from marrycli.cli.app import run
 
     run()

@@ -331,22 +331,29 @@ app.command("config")(config.config)
 def only_the_command_run(args: list[str]) -> typer.Typer:
     """The app with only the command `args` run, when it names one: Typer builds a Click
     command for every command it has, and a script calls one command in a loop. Help without
-    a command, completion, and a word that is no command get the whole app, so that what
-    they list and suggest is the same."""
+    a command, completion, and a word that is no command get the whole app (or group), so
+    that what they list and suggest is the same."""
     global_flags = ("--quiet", "-q", "--debug")
     words = iter(args)
     for word in words:
         if word == "--db":
             next(words, None)
         elif not (word.startswith("--db=") or word in global_flags):
-            break
-    else:
-        return app
-    commands = [c for c in app.registered_commands if c.name == word]
-    groups = [g for g in app.registered_groups if g.name == word]
-    if "_MARRY_COMPLETE" in os.environ or not (commands or groups):
-        return app
-    pruned = copy.copy(app)
+            return app if "_MARRY_COMPLETE" in os.environ else _pruned(app, [word, *words])
+    return app
+
+
+def _pruned(typer_app: typer.Typer, words: list[str]) -> typer.Typer:
+    """`typer_app` with only the command or group `words[0]` names (in a group, only its
+    command `words[1]` names); `typer_app` itself when `words[0]` names none."""
+    commands = [c for c in typer_app.registered_commands if words and c.name == words[0]]
+    groups = [copy.copy(g) for g in typer_app.registered_groups if words and g.name == words[0]]
+    if not (commands or groups):
+        return typer_app
+    for group in groups:
+        assert group.typer_instance is not None  # every group here is a Typer app
+        group.typer_instance = _pruned(group.typer_instance, words[1:])
+    pruned = copy.copy(typer_app)
     pruned.registered_commands, pruned.registered_groups = commands, groups
     return pruned
 
