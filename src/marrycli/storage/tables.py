@@ -12,7 +12,15 @@ from sqlalchemy import BigInteger, Index
 from sqlmodel import Field, SQLModel
 
 
-class SchemaRow(SQLModel, table=True):
+class _Table(SQLModel):
+    """A table of the ledger. Rows are read and written through SQLAlchemy Core (the tables
+    at the bottom), never as these models: Pydantic builds a model's validator only if one
+    is ever made, instead of for every table at every start."""
+
+    model_config = SQLModel.model_config | {"defer_build": True}
+
+
+class SchemaRow(_Table, table=True):
     """One row per schema version applied; the highest is the ledger's version."""
 
     __tablename__ = "marry_schema"
@@ -21,7 +29,7 @@ class SchemaRow(SQLModel, table=True):
     applied: int = Field(sa_type=BigInteger)
 
 
-class CustomerRow(SQLModel, table=True):
+class CustomerRow(_Table, table=True):
     """A directory entry: a customer, or an alias merged into another one."""
 
     __tablename__ = "marry_customer"
@@ -32,7 +40,7 @@ class CustomerRow(SQLModel, table=True):
     created: int = Field(sa_type=BigInteger)
 
 
-class CustomerChangeRow(SQLModel, table=True):
+class CustomerChangeRow(_Table, table=True):
     """A recorded change of the directory: a rename, a merge, or a value of the profile."""
 
     __tablename__ = "marry_customer_change"
@@ -51,7 +59,7 @@ class CustomerChangeRow(SQLModel, table=True):
     note: str | None = None
 
 
-class PromiseRow(SQLModel, table=True):
+class PromiseRow(_Table, table=True):
     """A promise as made. Never updated: its outcome lives in `marry_event`."""
 
     __tablename__ = "marry_promise"
@@ -81,7 +89,7 @@ class PromiseRow(SQLModel, table=True):
     occurrence: int | None = None
 
 
-class EventRow(SQLModel, table=True):
+class EventRow(_Table, table=True):
     """An event of a promise: kept, broken, renegotiated, cancelled, amended (a correction of
     its terms), or void (a correction of the history)."""
 
@@ -99,7 +107,7 @@ class EventRow(SQLModel, table=True):
     changes: str | None = None
 
 
-class RefRow(SQLModel, table=True):
+class RefRow(_Table, table=True):
     """The ledger-wide namespace of `--ref` keys: each names one promise or one event."""
 
     __tablename__ = "marry_ref"
