@@ -77,7 +77,7 @@ def test_a_write_imports_no_tables_and_no_other_views() -> None:
     """A write prints one line: `render.written`, not the views, the tables or Rich."""
     added = _imported("promise", "add", "Ship SSO", "-c", "acme")
     assert "marrycli.render.written" in added  # the check below can fail
-    tables = {"marrycli.render.views", "marrycli.render.tables", "marrycli.render.charts"}
+    tables = {"marrycli.render.views", "marrycli.render.layout", "marrycli.render.charts"}
     assert added & tables == set()
     assert "rich" not in _top_levels(added)
     assert tables <= _imported("promise", "list")
