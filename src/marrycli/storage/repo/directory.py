@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Select, bindparam, func, select, update
 
 from marrycli.domain import Value
+from marrycli.storage.repo.prepared import Prepared
 from marrycli.storage.repo.rows import VALUES, Damage, read_member, read_text, read_time
 from marrycli.storage.repo.writes import insert_unless_taken
 from marrycli.storage.tables import change_table, customer_table
@@ -37,7 +38,7 @@ class ListedCustomer(NamedTuple):
     merged: list[str]
 
 
-def _find_customer_query() -> Select[tuple[int, str, int]]:
+def _find_customer(_dialect: str) -> Select[tuple[int, str, int]]:
     entry = customer_table.alias("entry")
     root = customer_table.alias("root")
     return (
@@ -48,22 +49,30 @@ def _find_customer_query() -> Select[tuple[int, str, int]]:
     )
 
 
-_FIND_CUSTOMER = _find_customer_query()  # built once: an import looks up thousands
+_FIND_CUSTOMER = Prepared(_find_customer)  # an import or a batch looks up thousands
+_ADD_CUSTOMER = Prepared(
+    lambda dialect: insert_unless_taken(dialect, customer_table, "key").values(
+        key=bindparam("key"), name=bindparam("name"), created=bindparam("created")
+    )
+)
 
 
 def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
     """The customer a key leads to (through a merge), or None."""
-    row = conn.execute(_FIND_CUSTOMER, {"key": key}).first()
+    row = _FIND_CUSTOMER.first(conn, {"key": key})
     if row is None:
         return None
-    return CustomerEntry(id=row.id, name=row.name, entry_id=row.entry_id)
+    customer_id, name, entry_id = row
+    return CustomerEntry(id=customer_id, name=name, entry_id=entry_id)
 
 
 def ensure_customer(conn: Connection, key: str, name: str, now: int) -> CustomerEntry:
-    """The customer for a key, created with this display name if new (safe under concurrency)."""
-    conn.execute(
-        insert_unless_taken(conn, customer_table, "key").values(key=key, name=name, created=now)
-    )
+    """The customer for a key, created with this display name if new (safe under concurrency:
+    a key once in the directory stays there, and two writers adding it store one row)."""
+    found = find_customer(conn, key)
+    if found is not None:
+        return found
+    _ADD_CUSTOMER.rows(conn, {"key": key, "name": name, "created": now})
     found = find_customer(conn, key)
     assert found is not None
     return found
