@@ -9,6 +9,8 @@ its part of the ledger:
 - `writes`: the write path: promises, events and refs appended, what a ref names, row locks
 - `reads`: promises and their events as domain objects; counts; the ledger's schema version
 - `report`: the report's one streamed, ordered read
+- `prepared`: the write path's statements, compiled once and run on the driver's cursor
+- `memo`: what a write transaction wrote, remembered for its own later reads (`marry batch`)
 """
 
 from marrycli.storage.repo.directory import (
@@ -27,6 +29,7 @@ from marrycli.storage.repo.directory import (
     rename_customer,
     value_changes,
 )
+from marrycli.storage.repo.memo import remember_writes
 from marrycli.storage.repo.reads import Counts, counts, ledger_version, load_promises
 from marrycli.storage.repo.report import REPORT_SQL, report_promises
 from marrycli.storage.repo.rows import (
@@ -85,6 +88,7 @@ __all__ = [
     "read_time",
     "record_value",
     "recorded_text",
+    "remember_writes",
     "rename_customer",
     "report_promises",
     "reserve_ids",

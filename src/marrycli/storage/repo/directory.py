@@ -15,6 +15,7 @@ from typing import NamedTuple
 from sqlalchemy import Connection, Select, bindparam, func, select, update
 
 from marrycli.domain import Value
+from marrycli.storage.repo.memo import forget_directory, memo_of
 from marrycli.storage.repo.prepared import Prepared
 from marrycli.storage.repo.rows import VALUES, Damage, read_member, read_text, read_time
 from marrycli.storage.repo.writes import insert_unless_taken
@@ -69,12 +70,16 @@ def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
 def ensure_customer(conn: Connection, key: str, name: str, now: int) -> CustomerEntry:
     """The customer for a key, created with this display name if new (safe under concurrency:
     a key once in the directory stays there, and two writers adding it store one row)."""
+    memo = memo_of(conn)
+    if memo is not None and key in memo.customers:
+        return memo.customers[key]
     found = find_customer(conn, key)
-    if found is not None:
-        return found
-    _ADD_CUSTOMER.rows(conn, {"key": key, "name": name, "created": now})
-    found = find_customer(conn, key)
-    assert found is not None
+    if found is None:
+        _ADD_CUSTOMER.rows(conn, {"key": key, "name": name, "created": now})
+        found = find_customer(conn, key)
+        assert found is not None
+    if memo is not None:
+        memo.customers[key] = found
     return found
 
 
@@ -155,6 +160,7 @@ def rename_customer(
 ) -> None:
     """Give a customer a new name (and key); the change is recorded, and the old name stays
     in the directory as an alias of the customer (as a merged name), so it still leads there."""
+    forget_directory(conn)
     old_key = conn.execute(
         select(customer_table.c.key).where(customer_table.c.id == customer.id)
     ).scalar_one()
@@ -184,6 +190,7 @@ def merge_customers(
     conn: Connection, source: CustomerEntry, into: CustomerEntry, owner: str, now: int
 ) -> None:
     """Make `source` (and its aliases) lead to `into`; the change is recorded."""
+    forget_directory(conn)
     conn.execute(
         update(customer_table)
         .where((customer_table.c.id == source.id) | (customer_table.c.merged_into == source.id))

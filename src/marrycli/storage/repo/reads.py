@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import Executable
 
 from marrycli.domain import Event, EventKind, Promise
+from marrycli.storage.repo.memo import memo_of
 from marrycli.storage.repo.prepared import Prepared
 from marrycli.storage.repo.rows import (
     KINDS,
@@ -224,6 +225,9 @@ _EVENTS_OF_ONE = Prepared(
 def _load_one(conn: Connection, promise_id: int) -> list[Promise]:
     """`load_promises(conn, ids=[promise_id])`, by two narrow statements compiled once: every
     write reads the promise it writes on, before and after (`marry batch`: thousands)."""
+    memo = memo_of(conn)
+    if memo is not None and promise_id in memo.promises:
+        return [memo.promises[promise_id]]
     found = _ONE_PROMISE.rows(conn, {"id": promise_id})
     if not found:
         return []
@@ -232,6 +236,9 @@ def _load_one(conn: Connection, promise_id: int) -> list[Promise]:
     promise = _promise(found[0], own_ref, events)
     if any(e.kind is EventKind.AMENDED for e in events):
         promise = promise.amended()
+    # Not an occurrence: it reads its series' terms too, which a write to the series changes.
+    if memo is not None and promise_id in memo.held and promise.series is None:
+        memo.promises[promise_id] = promise
     return [promise]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, Table, bindparam, func, select
 
 from marrycli.dates import to_micros
 from marrycli.domain import Amendment, EventKind, Size, Standing, Value
+from marrycli.storage.repo.memo import memo_of
 from marrycli.storage.repo.prepared import Prepared
 from marrycli.storage.repo.rows import write_amendment
 from marrycli.storage.tables import customer_table, event_table, promise_table, ref_table
@@ -95,7 +96,11 @@ def insert_promise(
             "zone": standing.zone if standing is not None else None,
         },
     )[0]
-    return int(row[0])
+    promise_id = int(row[0])
+    memo = memo_of(conn)
+    if memo is not None:
+        memo.held.add(promise_id)
+    return promise_id
 
 
 def store_occurrence(
@@ -202,7 +207,12 @@ def insert_event(
             "changes": write_amendment(amendment) if amendment is not None else None,
         },
     )[0]
-    return int(row[0])
+    event_id = int(row[0])
+    memo = memo_of(conn)
+    if memo is not None:
+        memo.changed(promise_id)
+        memo.event_kinds[event_id] = kind.value
+    return event_id
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
@@ -232,6 +242,11 @@ _CLAIM_REF = Prepared(
 def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None) -> bool:
     """Store a ref for a promise or event; False if the ref was already taken."""
     claimed = _CLAIM_REF.first(conn, {"ref": ref, "promise_id": promise_id, "event": event_id})
+    memo = memo_of(conn)
+    if memo is not None and claimed is not None:
+        memo.changed(promise_id)
+        kind = memo.event_kinds[event_id] if event_id is not None else None
+        memo.refs[ref] = StoredRef(ref, promise_id, event_id, kind)
     return claimed is not None
 
 
@@ -246,6 +261,9 @@ _FIND_REF = Prepared(
 
 def find_ref(conn: Connection, ref: str) -> StoredRef | None:
     """What a ref names, or None."""
+    memo = memo_of(conn)
+    if memo is not None and ref in memo.refs:
+        return memo.refs[ref]
     row = _FIND_REF.first(conn, {"ref": ref})
     if row is None:
         return None
@@ -263,7 +281,13 @@ _LOCK_PROMISE = Prepared(_lock_promise)
 
 def lock_promise(conn: Connection, promise_id: int) -> bool:
     """Take the promise's row lock (PostgreSQL; SQLite locks the database); False if unknown."""
-    return _LOCK_PROMISE.first(conn, {"id": promise_id}) is not None
+    memo = memo_of(conn)
+    if memo is not None and promise_id in memo.held:
+        return True  # inserted or locked by this transaction already
+    found = _LOCK_PROMISE.first(conn, {"id": promise_id}) is not None
+    if memo is not None and found:
+        memo.held.add(promise_id)
+    return found
 
 
 def recorded_text(conn: Connection, promise_id: int) -> str | None:
