@@ -36,10 +36,10 @@ class _Compiled:
     returns_rows: bool
 
     def arguments(self, params: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        values = {**self.fixed, **params}
+        values = {**self.fixed, **params} if self.fixed else params
         if self.positions is not None:
-            return tuple(values[name] for name in self.positions)
-        return values
+            return tuple(map(values.__getitem__, self.positions))
+        return dict(values)
 
 
 class Prepared:
