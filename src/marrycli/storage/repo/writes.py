@@ -245,8 +245,9 @@ def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None)
     memo = memo_of(conn)
     if memo is not None and claimed is not None:
         memo.changed(promise_id)
-        kind = memo.event_kinds[event_id] if event_id is not None else None
-        memo.refs[ref] = StoredRef(ref, promise_id, event_id, kind)
+        if event_id is None or event_id in memo.event_kinds:  # what find_ref would say
+            kind = memo.event_kinds[event_id] if event_id is not None else None
+            memo.refs[ref] = StoredRef(ref, promise_id, event_id, kind)
     return claimed is not None
 
 
