@@ -291,20 +291,30 @@ def lock_promise(conn: Connection, promise_id: int) -> bool:
     return found
 
 
+_RECORDED_TEXT = Prepared(
+    lambda _dialect: select(promise_table.c.text).where(promise_table.c.id == bindparam("id"))
+)
+
+
 def recorded_text(conn: Connection, promise_id: int) -> str | None:
     """A promise's text as first recorded (before any amendment), or None if there is none."""
-    found: str | None = conn.execute(
-        select(promise_table.c.text).where(promise_table.c.id == promise_id)
-    ).scalar()
-    return found
+    row = _RECORDED_TEXT.first(conn, {"id": promise_id})
+    return None if row is None else row[0]
+
+
+def _promise_customer_id(_dialect: str) -> Executable:
+    entry = customer_table
+    return (
+        select(func.coalesce(entry.c.merged_into, entry.c.id))
+        .select_from(promise_table.join(entry, entry.c.id == promise_table.c.customer_id))
+        .where(promise_table.c.id == bindparam("id"))
+    )
+
+
+_PROMISE_CUSTOMER_ID = Prepared(_promise_customer_id)  # a retried batch asks for each add
 
 
 def promise_customer_id(conn: Connection, promise_id: int) -> int | None:
     """The customer a promise belongs to now (after merges)."""
-    entry = customer_table
-    found: int | None = conn.execute(
-        select(func.coalesce(entry.c.merged_into, entry.c.id))
-        .select_from(promise_table.join(entry, entry.c.id == promise_table.c.customer_id))
-        .where(promise_table.c.id == promise_id)
-    ).scalar()
-    return found
+    row = _PROMISE_CUSTOMER_ID.first(conn, {"id": promise_id})
+    return None if row is None else row[0]
