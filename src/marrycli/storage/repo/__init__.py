@@ -4,7 +4,8 @@ Every function takes a Connection inside a transaction opened by `Ledger`. The s
 calls them through this package (`repo.load_promises(...)`); each lives in the module of
 its part of the ledger:
 
-- `rows`: stored values read back as domain values; `Damage` for what marry never writes
+- `rows`: stored values read back as domain values (a directory entry, a ref too); `Damage`
+  for what marry never writes
 - `directory`: the customer directory (names, renames, merges, value profiles)
 - `writes`: the write path: promises, events and refs appended, what a ref names, row locks
 - `reads`: promises and their events as domain objects; counts; the ledger's schema version
@@ -14,7 +15,6 @@ its part of the ledger:
 """
 
 from marrycli.storage.repo.directory import (
-    CustomerEntry,
     ListedCustomer,
     ValueChange,
     customer_entry_names,
@@ -35,7 +35,9 @@ from marrycli.storage.repo.report import REPORT_SQL, report_promises
 from marrycli.storage.repo.rows import (
     END_MICROS,
     FIRST_MICROS,
+    CustomerEntry,
     Damage,
+    StoredRef,
     read_amendment,
     read_tags,
     read_text,
@@ -43,7 +45,6 @@ from marrycli.storage.repo.rows import (
     write_amendment,
 )
 from marrycli.storage.repo.writes import (
-    StoredRef,
     claim_ref,
     find_ref,
     insert_event,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
@@ -17,18 +16,16 @@ from sqlalchemy import Connection, Select, bindparam, func, select, update
 from marrycli.domain import Value
 from marrycli.storage.repo.memo import forget_directory, memo_of
 from marrycli.storage.repo.prepared import Prepared
-from marrycli.storage.repo.rows import VALUES, Damage, read_member, read_text, read_time
+from marrycli.storage.repo.rows import (
+    VALUES,
+    CustomerEntry,
+    Damage,
+    read_member,
+    read_text,
+    read_time,
+)
 from marrycli.storage.repo.writes import insert_unless_taken
 from marrycli.storage.tables import change_table, customer_table
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerEntry:
-    """A directory entry resolved to its customer: `id` is the customer a name leads to."""
-
-    id: int
-    name: str  # the customer's display name
-    entry_id: int  # the entry the key matched (an alias after a merge)
 
 
 class ListedCustomer(NamedTuple):

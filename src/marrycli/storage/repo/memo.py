@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Connection
 
     from marrycli.domain import Promise
-    from marrycli.storage.repo.directory import CustomerEntry
-    from marrycli.storage.repo.writes import StoredRef
+    from marrycli.storage.repo.rows import CustomerEntry, StoredRef
 
 _KEY = "marry.memo"
 

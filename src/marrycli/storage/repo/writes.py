@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Table, bindparam, func, select
@@ -16,22 +15,12 @@ from marrycli.dates import to_micros
 from marrycli.domain import Amendment, EventKind, Size, Standing, Value
 from marrycli.storage.repo.memo import memo_of
 from marrycli.storage.repo.prepared import Prepared
-from marrycli.storage.repo.rows import write_amendment
+from marrycli.storage.repo.rows import StoredRef, write_amendment
 from marrycli.storage.tables import customer_table, event_table, promise_table, ref_table
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
     from sqlalchemy.sql.expression import Executable
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRef:
-    """What a `--ref` names: a promise (event_id None) or one event of it."""
-
-    ref: str
-    promise_id: int
-    event_id: int | None
-    event_kind: str | None
 
 
 def insert_unless_taken(dialect: str, table: Table, key: str) -> postgresql.Insert | sqlite.Insert:
