@@ -8,8 +8,10 @@ remembered instead of asked again:
 - a promise this transaction inserted, or locked: on SQLite the whole ledger is locked for
   the transaction; on PostgreSQL a promise inserted is seen by no one else before the commit,
   and one locked stays locked until then (every writer of events locks the promise first).
-  Its last read is kept until this transaction writes to it again (an event, a ref); not
-  for an occurrence of a series, which reads the series' terms too;
+  Its last read is kept until this transaction writes to it again (an event, a ref), and
+  its own row after that too (history is appended: an event changes no promise row); not
+  for an occurrence of a series, which reads the series' terms too. One inserted here has
+  no events but those this transaction appends;
 - a ref this transaction claimed (refs are never changed or removed);
 - the directory entry a customer key led to, once found or made (entries are never removed;
   a rename or merge by another writer meanwhile leads the key's promises to the same customer).
@@ -21,10 +23,10 @@ the transaction, so a rollback leaves nothing behind; single commands never open
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlalchemy import Connection
@@ -41,12 +43,16 @@ class Memo:
 
     held: set[int] = field(default_factory=set)  # promises inserted or locked here
     promises: dict[int, Promise] = field(default_factory=dict)  # held ones, as last read
+    # Held ones' own rows (with their customer's name and their ref) as last read: what an
+    # event never changes, so that reading one again after its event reads the events alone.
+    rows: dict[int, tuple[Sequence[Any], str | None]] = field(default_factory=dict)
+    no_events: set[int] = field(default_factory=set)  # inserted here, no event yet
     refs: dict[str, StoredRef] = field(default_factory=dict)  # refs claimed here
     event_kinds: dict[int, str] = field(default_factory=dict)  # events inserted here
     customers: dict[str, CustomerEntry] = field(default_factory=dict)  # by key
 
     def changed(self, promise_id: int) -> None:
-        """A promise was written to: its last read is stale."""
+        """A promise was written to (an event, a ref): its last read is stale."""
         self.promises.pop(promise_id, None)
 
 
@@ -72,4 +78,5 @@ def forget_directory(conn: Connection) -> None:
     memo = memo_of(conn)
     if memo is not None:
         memo.promises.clear()
+        memo.rows.clear()
         memo.customers.clear()

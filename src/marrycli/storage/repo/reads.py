@@ -228,17 +228,26 @@ def _load_one(conn: Connection, promise_id: int) -> list[Promise]:
     memo = memo_of(conn)
     if memo is not None and promise_id in memo.promises:
         return [memo.promises[promise_id]]
-    found = _ONE_PROMISE.rows(conn, {"id": promise_id})
-    if not found:
-        return []
-    own_ref = next((row[15] for row in found if row[15] is not None and row[16] is None), None)
-    events = [_event(row) for row in _EVENTS_OF_ONE.rows(conn, {"id": promise_id})]
-    promise = _promise(found[0], own_ref, events)
+    remembered = memo.rows.get(promise_id) if memo is not None else None
+    if remembered is not None:
+        row, own_ref = remembered
+    else:
+        found = _ONE_PROMISE.rows(conn, {"id": promise_id})
+        if not found:
+            return []
+        row = found[0]
+        own_ref = next((r[15] for r in found if r[15] is not None and r[16] is None), None)
+    if memo is not None and promise_id in memo.no_events:
+        events = []
+    else:
+        events = [_event(r) for r in _EVENTS_OF_ONE.rows(conn, {"id": promise_id})]
+    promise = _promise(row, own_ref, events)
     if any(e.kind is EventKind.AMENDED for e in events):
         promise = promise.amended()
     # Not an occurrence: it reads its series' terms too, which a write to the series changes.
     if memo is not None and promise_id in memo.held and promise.series is None:
         memo.promises[promise_id] = promise
+        memo.rows[promise_id] = (row, own_ref)
     return [promise]
 
 

@@ -89,6 +89,7 @@ def insert_promise(
     memo = memo_of(conn)
     if memo is not None:
         memo.held.add(promise_id)
+        memo.no_events.add(promise_id)
     return promise_id
 
 
@@ -200,6 +201,7 @@ def insert_event(
     memo = memo_of(conn)
     if memo is not None:
         memo.changed(promise_id)
+        memo.no_events.discard(promise_id)
         memo.event_kinds[event_id] = kind.value
     return event_id
 
@@ -234,6 +236,8 @@ def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None)
     memo = memo_of(conn)
     if memo is not None and claimed is not None:
         memo.changed(promise_id)
+        if event_id is None:  # the promise's own ref, read with its row
+            memo.rows.pop(promise_id, None)
         if event_id is None or event_id in memo.event_kinds:  # what find_ref would say
             kind = memo.event_kinds[event_id] if event_id is not None else None
             memo.refs[ref] = StoredRef(ref, promise_id, event_id, kind)
