@@ -22,10 +22,11 @@ Run by hand (not a pytest test), from the project's venv:
    start and its time a line (the batch less its start) beside the baseline's.
 
 On a 2-core machine shared with other work (10,000 + 10,000 lines, Python 3.11, SQLite
-3.40) the ratio was about 8: marry's start alone (0.5 s, mostly importing SQLAlchemy and
-SQLModel) is more than the whole baseline's 0.3 s, and each line costs about 5 times the
-baseline's (a write runs through the single command's plan: its checks, 4 to 6 statements,
-the promise read back as a domain object and printed as `promise add --json` prints it).
+3.40) the ratio was 9 (2.7 s against 0.3 s): marry's start alone (0.55 to 0.65 s, mostly
+importing SQLAlchemy and SQLModel) is twice the whole baseline, and each line costs about
+5 times the baseline's. Not the SQL: an add and its keep run 8 statements (the baseline 9),
+a fifth of the time; the rest is the single commands' own path, line by line: the write's
+plan and checks, the promise read back as a domain object after it, its JSON line.
 
 Exit status: 0 when the ratio passes, 1 when it misses, 2 when a command fails.
 """
