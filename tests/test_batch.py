@@ -494,3 +494,31 @@ def test_a_long_batch_shows_progress_on_a_terminal_and_its_results_stay_on_stdou
     assert process.returncode == 0, terminal
     assert [r["text"] for r in results(out.decode())] == [f"p{i}" for i in range(300)]
     assert "batch" in terminal and "lines/s" in terminal and '"id"' not in terminal
+
+
+# -- the write path's prepared statements (storage/repo/prepared.py) --------------------------
+
+
+def test_a_prepared_statement_runs_on_the_driver_or_through_sqlalchemy_alike(tmp_path):
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Table, bindparam, create_engine
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import select as sa_select
+
+    from marrycli.storage.repo.prepared import Prepared
+
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("at", DateTime))
+    engine = create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    table.metadata.create_all(engine)
+    plain = Prepared(lambda _d: sa_select(table.c.id).where(table.c.id > bindparam("low")))
+    # DateTime converts values on SQLite: that statement goes through Connection.execute.
+    typed = Prepared(lambda _d: sa_select(table.c.at).where(table.c.id == bindparam("id")))
+    broken = Prepared(lambda _d: sa_select(table.c.id).where(table.c.id == bindparam("id")))
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": 1, "at": None}, {"id": 2, "at": None}])
+        assert [tuple(row) for row in plain.rows(conn, {"low": 1})] == [(2,)]
+        assert plain.first(conn, {"low": 2}) is None
+        assert typed.first(conn, {"id": 1}) == (None,)
+        assert typed._compiled["sqlite"] is None and plain._compiled["sqlite"] is not None
+        conn.exec_driver_sql("DROP TABLE t")
+        with pytest.raises(sa_exc.OperationalError, match="no such table"):
+            broken.rows(conn, {"id": 1})  # the driver's error, as SQLAlchemy raises it

@@ -82,10 +82,12 @@ class Prepared:
         statement = self._statements[dialect.name] = self._build(dialect.name)
         compiled: Any = cast(ClauseElement, statement).compile(dialect=dialect)
         binds = compiled.binds
+        # The types as this dialect implements them: those are what convert values.
         converted = any(
-            bind.type.bind_processor(dialect) is not None for bind in binds.values()
+            bind.type.dialect_impl(dialect).bind_processor(dialect) is not None
+            for bind in binds.values()
         ) or any(
-            column.type.result_processor(dialect, None) is not None
+            column.type.dialect_impl(dialect).result_processor(dialect, None) is not None
             for column in getattr(statement, "exported_columns", ())
         )
         if converted or "POSTCOMPILE" in compiled.string or compiled.escaped_bind_names:
