@@ -282,6 +282,111 @@ def test_an_empty_batch_writes_nothing_and_creates_no_ledger(sqlite_marry):
     assert not Path(sqlite_marry.db).exists()
 
 
+# -- what a batch's transaction remembers of its own writes (storage/repo/memo.py) ------------
+
+
+def test_later_lines_read_what_earlier_lines_wrote_and_each_write_shows_its_own_result(marry):
+    marry.add("Seeded", "Globex")  # a promise from before the batch, read and locked by it
+    batch = lines(
+        {"op": "add", "text": "A", "customer": "Initech", "due": "+2d", "ref": "a"},
+        {"op": "add", "text": "B", "customer": " initech ", "due": "+3d", "ref": "b"},
+        {"op": "keep", "id": "ref:a", "ref": "keep-a"},
+        {"op": "amend", "id": "ref:b", "text": "B, amended", "tag": ["eu"]},
+        {"op": "keep", "id": "ref:b"},
+        {"op": "undo", "id": "ref:b"},
+        {"op": "amend", "id": 1, "owner": "lee"},
+        {"op": "undo", "id": "ref:b"},  # voids the amendment: B's terms as first recorded
+        {"op": "keep", "id": 1, "ref": "keep-1"},
+        {"op": "keep", "id": "ref:a"},  # already kept: a no-op
+    )
+    got = results(marry.ok("batch", input=batch).stdout)
+    assert [(r["id"], r["status"]) for r in got] == [
+        (2, "open"), (3, "open"), (2, "kept"), (3, "open"), (3, "kept"), (3, "open"),
+        (1, "open"), (3, "open"), (1, "kept"), (2, "kept"),
+    ]  # fmt: skip
+    assert [r["customer"] for r in got[:3]] == ["Initech"] * 3  # one customer, made by line 1
+    assert [(r["text"], r["tags"]) for r in got[3:6]] == [("B, amended", ["eu"])] * 3
+    assert (got[7]["text"], got[7]["tags"]) == ("B", [])
+    assert (got[6]["owner"], got[8]["owner"]) == ("lee", "lee")
+    assert (got[0]["ref"], got[2]["ref"], got[8]["ref"]) == ("a", "a", None)
+    # Each line's result is the promise as `promise show` reads it after the batch...
+    for result, shown in ((got[9], "2"), (got[7], "3"), (got[8], "1")):
+        stored = marry.json("promise", "show", shown)
+        del stored["events"]
+        assert result == stored
+    # ... and the refs of events written by the batch name them.
+    assert marry.json("promise", "show", "ref:a")["events"][0]["ref"] == "keep-a"
+    rows = marry.rows()
+    assert len(rows["marry_customer"]) == 2
+    assert {row[2] for row in rows["marry_ref"] if row[2] is not None} == {
+        e["id"] for e in marry.json("promise", "show", "2")["events"]
+    } | {e["id"] for e in marry.json("promise", "show", "1")["events"] if e["ref"]}
+
+
+def test_a_batch_rolled_back_leaves_nothing_remembered_for_the_next(marry):
+    failed = marry(
+        "batch",
+        input=lines(
+            {"op": "add", "text": "A", "customer": "acme", "ref": "a"},
+            {"op": "keep", "id": "ref:a", "ref": "keep-a"},
+            {"op": "break", "id": "ref:a"},  # already kept: the batch stops, nothing written
+        ),
+    )
+    assert failed.exit_code == 2
+    again = marry("batch", input=lines({"op": "keep", "id": "ref:a"}))
+    assert again.exit_code == 2
+    assert "line 1: keep: no promise was added with --ref a" in again.stderr
+    done = marry.ok(
+        "batch",
+        input=lines(
+            {"op": "add", "text": "A", "customer": "acme", "ref": "a"},
+            {"op": "keep", "id": "ref:a", "ref": "keep-a"},
+        ),
+    )
+    added, kept = results(done.stdout)  # (PostgreSQL's sequences do not roll back: any id)
+    assert (added["status"], kept["status"], kept["id"]) == ("open", "kept", added["id"])
+    assert len(marry.rows()["marry_event"]) == 1
+
+
+def test_occurrences_of_a_series_read_its_terms_as_a_batch_amends_them(marry):
+    marry.ok("promise", "add", "Weekly call", "-c", "acme", "--every", "1w", "--made", "-20d")
+    batch = lines(
+        {"op": "keep", "id": "1/1"},  # stored as promise 2
+        {"op": "undo", "id": 2},  # named by its own number: locked by the batch
+        {"op": "amend", "id": 1, "text": "Weekly sync"},
+        {"op": "break", "id": 2},
+        {"op": "break", "id": "1/2"},
+    )
+    got = results(marry.ok("batch", input=batch).stdout)
+    assert [(r["id"], r["occurrence"], r["text"], r["status"]) for r in got] == [
+        (2, 1, "Weekly call", "kept_late"), (2, 1, "Weekly call", "overdue"),
+        (1, None, "Weekly sync", "open"), (2, 1, "Weekly sync", "broken"),
+        (3, 2, "Weekly sync", "broken"),
+    ]  # fmt: skip
+
+
+def test_single_commands_remember_nothing(marry, monkeypatch):
+    from marrycli.storage.repo import memo
+
+    seen: list[object] = []
+    real = memo.memo_of
+
+    def spying(conn):
+        found = real(conn)
+        seen.append(found)
+        return found
+
+    monkeypatch.setattr(memo, "memo_of", spying)
+    for module in ("reads", "writes", "directory"):
+        monkeypatch.setattr(f"marrycli.storage.repo.{module}.memo_of", spying)
+    marry.add("A", "acme", "--ref", "a")
+    marry.ok("keep", "ref:a", "--ref", "keep-a")
+    assert seen and all(found is None for found in seen)
+    seen.clear()
+    marry.ok("batch", input=lines({"op": "add", "text": "B", "customer": "acme"}))
+    assert seen and all(found is not None for found in seen)
+
+
 # -- eight batches at once -------------------------------------------------------------------
 
 WORKERS = 8
@@ -389,3 +494,31 @@ def test_a_long_batch_shows_progress_on_a_terminal_and_its_results_stay_on_stdou
     assert process.returncode == 0, terminal
     assert [r["text"] for r in results(out.decode())] == [f"p{i}" for i in range(300)]
     assert "batch" in terminal and "lines/s" in terminal and '"id"' not in terminal
+
+
+# -- the write path's prepared statements (storage/repo/prepared.py) --------------------------
+
+
+def test_a_prepared_statement_runs_on_the_driver_or_through_sqlalchemy_alike(tmp_path):
+    from sqlalchemy import Column, DateTime, Integer, MetaData, Table, bindparam, create_engine
+    from sqlalchemy import exc as sa_exc
+    from sqlalchemy import select as sa_select
+
+    from marrycli.storage.repo.prepared import Prepared
+
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("at", DateTime))
+    engine = create_engine(f"sqlite:///{tmp_path / 'p.db'}")
+    table.metadata.create_all(engine)
+    plain = Prepared(lambda _d: sa_select(table.c.id).where(table.c.id > bindparam("low")))
+    # DateTime converts values on SQLite: that statement goes through Connection.execute.
+    typed = Prepared(lambda _d: sa_select(table.c.at).where(table.c.id == bindparam("id")))
+    broken = Prepared(lambda _d: sa_select(table.c.id).where(table.c.id == bindparam("id")))
+    with engine.begin() as conn:
+        conn.execute(table.insert(), [{"id": 1, "at": None}, {"id": 2, "at": None}])
+        assert [tuple(row) for row in plain.rows(conn, {"low": 1})] == [(2,)]
+        assert plain.first(conn, {"low": 2}) is None
+        assert typed.first(conn, {"id": 1}) == (None,)
+        assert typed._compiled["sqlite"] is None and plain._compiled["sqlite"] is not None
+        conn.exec_driver_sql("DROP TABLE t")
+        with pytest.raises(sa_exc.OperationalError, match="no such table"):
+            broken.rows(conn, {"id": 1})  # the driver's error, as SQLAlchemy raises it

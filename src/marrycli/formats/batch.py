@@ -179,22 +179,31 @@ def parse_line(number: int, text: str, now: datetime) -> Operation:
     )
 
 
+def _no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) < len(pairs):
+        seen: set[str] = set()
+        for key, _value in pairs:
+            if key in seen:
+                raise BadInput(f"the field {show_value(key)} is given twice; give it once")
+            seen.add(key)
+    return found
+
+
+def _no_constant(name: str) -> None:
+    raise BadInput(f"{name} is not a JSON number; give a number or text")
+
+
+# Built once: `json.loads` with hooks builds a decoder for every line.
+_DECODER = json.JSONDecoder(object_pairs_hook=_no_repeats, parse_constant=_no_constant)
+
+
 def _decode(text: str) -> dict[str, Any]:
     """A line's JSON object; BadInput if it is not JSON, not an object, or repeats a key."""
-
-    def no_repeats(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        found: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in found:
-                raise BadInput(f"the field {show_value(key)} is given twice; give it once")
-            found[key] = value
-        return found
-
-    def no_constant(name: str) -> None:
-        raise BadInput(f"{name} is not a JSON number; give a number or text")
-
     try:
-        record = json.loads(text, object_pairs_hook=no_repeats, parse_constant=no_constant)
+        if text.startswith("\ufeff"):  # as json.loads refuses it
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        record = _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise BadInput(f"not JSON ({error.msg} at column {error.colno})") from None
     except (ValueError, RecursionError):  # a number of thousands of digits; nesting too deep

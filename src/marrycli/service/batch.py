@@ -10,6 +10,7 @@ line, and a bad line is that line's result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import nullcontext
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -117,17 +118,22 @@ def run_batch(
     raced: list[str] = []
 
     def apply_all(conn: Connection | None) -> list[LineResult]:
+        from marrycli.storage import repo
+
         results = []
-        for done, (line, op, write) in enumerate(writes, start=1):
-            try:
-                recorded = write.apply(conn)
-            except RefRace:
-                raced.append(f"line {line}: {op}: --ref {write.ref}")
-                raise
-            except (BadInput, GateFailed) as error:
-                raise _on_line(error, line, op) from None
-            results.append(LineResult(line, recorded))
-            progress(1, done)
+        # Later lines read what earlier ones wrote (a keep of ref:KEY after its add, the
+        # same customer again): the transaction remembers it rather than asking again.
+        with repo.remember_writes(conn) if conn is not None else nullcontext():
+            for done, (line, op, write) in enumerate(writes, start=1):
+                try:
+                    recorded = write.apply(conn)
+                except RefRace:
+                    raced.append(f"line {line}: {op}: --ref {write.ref}")
+                    raise
+                except (BadInput, GateFailed) as error:
+                    raise _on_line(error, line, op) from None
+                results.append(LineResult(line, recorded))
+                progress(1, done)
         return results
 
     create = any(write.create for _, _, write in writes)

@@ -224,8 +224,8 @@ def _value(conn: Connection, key: str, tags: Sequence[str]) -> tuple[Value, str 
     from marrycli.service.customers import value_profile
     from marrycli.storage import repo
 
-    entry = repo.find_customer(conn, key)
-    if entry is None or not tags:
+    entry = repo.find_customer(conn, key) if tags else None
+    if entry is None:
         return Value.HIGH, None
     profile = {tag: e.level for tag, e in value_profile(conn, entry.id).items()}
     found = profile_value(profile, tags)

@@ -4,15 +4,17 @@ Every function takes a Connection inside a transaction opened by `Ledger`. The s
 calls them through this package (`repo.load_promises(...)`); each lives in the module of
 its part of the ledger:
 
-- `rows`: stored values read back as domain values; `Damage` for what marry never writes
+- `rows`: stored values read back as domain values (a directory entry, a ref too); `Damage`
+  for what marry never writes
 - `directory`: the customer directory (names, renames, merges, value profiles)
 - `writes`: the write path: promises, events and refs appended, what a ref names, row locks
 - `reads`: promises and their events as domain objects; counts; the ledger's schema version
 - `report`: the report's one streamed, ordered read
+- `prepared`: the write path's statements, compiled once and run on the driver's cursor
+- `memo`: what a write transaction wrote, remembered for its own later reads (`marry batch`)
 """
 
 from marrycli.storage.repo.directory import (
-    CustomerEntry,
     ListedCustomer,
     ValueChange,
     customer_entry_names,
@@ -27,12 +29,15 @@ from marrycli.storage.repo.directory import (
     rename_customer,
     value_changes,
 )
+from marrycli.storage.repo.memo import remember_writes
 from marrycli.storage.repo.reads import Counts, counts, ledger_version, load_promises
 from marrycli.storage.repo.report import REPORT_SQL, report_promises
 from marrycli.storage.repo.rows import (
     END_MICROS,
     FIRST_MICROS,
+    CustomerEntry,
     Damage,
+    StoredRef,
     read_amendment,
     read_tags,
     read_text,
@@ -40,7 +45,6 @@ from marrycli.storage.repo.rows import (
     write_amendment,
 )
 from marrycli.storage.repo.writes import (
-    StoredRef,
     claim_ref,
     find_ref,
     insert_event,
@@ -85,6 +89,7 @@ __all__ = [
     "read_time",
     "record_value",
     "recorded_text",
+    "remember_writes",
     "rename_customer",
     "report_promises",
     "reserve_ids",

@@ -8,25 +8,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Connection, Select, bindparam, func, select, update
 
 from marrycli.domain import Value
-from marrycli.storage.repo.rows import VALUES, Damage, read_member, read_text, read_time
+from marrycli.storage.repo.memo import forget_directory, memo_of
+from marrycli.storage.repo.prepared import Prepared
+from marrycli.storage.repo.rows import (
+    VALUES,
+    CustomerEntry,
+    Damage,
+    read_member,
+    read_text,
+    read_time,
+)
 from marrycli.storage.repo.writes import insert_unless_taken
 from marrycli.storage.tables import change_table, customer_table
-
-
-@dataclass(frozen=True, slots=True)
-class CustomerEntry:
-    """A directory entry resolved to its customer: `id` is the customer a name leads to."""
-
-    id: int
-    name: str  # the customer's display name
-    entry_id: int  # the entry the key matched (an alias after a merge)
 
 
 class ListedCustomer(NamedTuple):
@@ -37,7 +36,7 @@ class ListedCustomer(NamedTuple):
     merged: list[str]
 
 
-def _find_customer_query() -> Select[tuple[int, str, int]]:
+def _find_customer(_dialect: str) -> Select[tuple[int, str, int]]:
     entry = customer_table.alias("entry")
     root = customer_table.alias("root")
     return (
@@ -48,24 +47,36 @@ def _find_customer_query() -> Select[tuple[int, str, int]]:
     )
 
 
-_FIND_CUSTOMER = _find_customer_query()  # built once: an import looks up thousands
+_FIND_CUSTOMER = Prepared(_find_customer)  # an import or a batch looks up thousands
+_ADD_CUSTOMER = Prepared(
+    lambda dialect: insert_unless_taken(dialect, customer_table, "key").values(
+        key=bindparam("key"), name=bindparam("name"), created=bindparam("created")
+    )
+)
 
 
 def find_customer(conn: Connection, key: str) -> CustomerEntry | None:
     """The customer a key leads to (through a merge), or None."""
-    row = conn.execute(_FIND_CUSTOMER, {"key": key}).first()
+    row = _FIND_CUSTOMER.first(conn, {"key": key})
     if row is None:
         return None
-    return CustomerEntry(id=row.id, name=row.name, entry_id=row.entry_id)
+    customer_id, name, entry_id = row
+    return CustomerEntry(id=customer_id, name=name, entry_id=entry_id)
 
 
 def ensure_customer(conn: Connection, key: str, name: str, now: int) -> CustomerEntry:
-    """The customer for a key, created with this display name if new (safe under concurrency)."""
-    conn.execute(
-        insert_unless_taken(conn, customer_table, "key").values(key=key, name=name, created=now)
-    )
+    """The customer for a key, created with this display name if new (safe under concurrency:
+    a key once in the directory stays there, and two writers adding it store one row)."""
+    memo = memo_of(conn)
+    if memo is not None and key in memo.customers:
+        return memo.customers[key]
     found = find_customer(conn, key)
-    assert found is not None
+    if found is None:
+        _ADD_CUSTOMER.rows(conn, {"key": key, "name": name, "created": now})
+        found = find_customer(conn, key)
+        assert found is not None
+    if memo is not None:
+        memo.customers[key] = found
     return found
 
 
@@ -146,6 +157,7 @@ def rename_customer(
 ) -> None:
     """Give a customer a new name (and key); the change is recorded, and the old name stays
     in the directory as an alias of the customer (as a merged name), so it still leads there."""
+    forget_directory(conn)
     old_key = conn.execute(
         select(customer_table.c.key).where(customer_table.c.id == customer.id)
     ).scalar_one()
@@ -175,6 +187,7 @@ def merge_customers(
     conn: Connection, source: CustomerEntry, into: CustomerEntry, owner: str, now: int
 ) -> None:
     """Make `source` (and its aliases) lead to `into`; the change is recorded."""
+    forget_directory(conn)
     conn.execute(
         update(customer_table)
         .where((customer_table.c.id == source.id) | (customer_table.c.merged_into == source.id))

@@ -1,4 +1,5 @@
-"""Stored values read back as domain values, and `Damage` for a value no marry write makes.
+"""Stored values read back as domain values, the records of a directory entry and of a ref,
+and `Damage` for a value no marry write makes.
 
 Every query module reads its rows through these checks, so that a ledger changed behind
 marry's back is refused with one line (exit 3) instead of failing somewhere later.
@@ -7,6 +8,7 @@ marry's back is refused with one line (exit 3) instead of failing somewhere late
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
@@ -26,6 +28,25 @@ class Damage(LedgerUnusable):
     def __init__(self, problem: str) -> None:
         super().__init__(f"the ledger is damaged: {problem}; `marry db check` lists its problems")
         self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerEntry:
+    """A directory entry resolved to its customer: `id` is the customer a name leads to."""
+
+    id: int
+    name: str  # the customer's display name
+    entry_id: int  # the entry the key matched (an alias after a merge)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRef:
+    """What a `--ref` names: a promise (event_id None) or one event of it."""
+
+    ref: str
+    promise_id: int
+    event_id: int | None
+    event_kind: str | None
 
 
 SIZES = {s.value: s for s in Size}

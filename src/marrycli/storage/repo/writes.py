@@ -7,42 +7,46 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 
 from marrycli.dates import to_micros
 from marrycli.domain import Amendment, EventKind, Size, Standing, Value
-from marrycli.storage.repo.rows import write_amendment
+from marrycli.storage.repo.memo import memo_of
+from marrycli.storage.repo.prepared import Prepared
+from marrycli.storage.repo.rows import StoredRef, write_amendment
 from marrycli.storage.tables import customer_table, event_table, promise_table, ref_table
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql, sqlite
+    from sqlalchemy.sql.expression import Executable
 
 
-@dataclass(frozen=True, slots=True)
-class StoredRef:
-    """What a `--ref` names: a promise (event_id None) or one event of it."""
-
-    ref: str
-    promise_id: int
-    event_id: int | None
-    event_kind: str | None
-
-
-def insert_unless_taken(
-    conn: Connection, table: Table, key: str
-) -> postgresql.Insert | sqlite.Insert:
-    """The dialect's INSERT into `table` that does nothing when `key`'s value is taken."""
+def insert_unless_taken(dialect: str, table: Table, key: str) -> postgresql.Insert | sqlite.Insert:
+    """The INSERT into `table` of the dialect named that does nothing when `key`'s value is
+    taken."""
     # Imported here: a SQLite ledger never loads the PostgreSQL dialect (25 ms).
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
         return postgresql_insert(table).on_conflict_do_nothing(index_elements=[key])
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     return sqlite_insert(table).on_conflict_do_nothing(index_elements=[key])
+
+
+def _insert_promise(_dialect: str) -> Executable:
+    columns = ("customer_id", "text", "made", "due", "size", "value", "owner", "tags", "recorded")
+    terms = ("every", "within", "until", "zone")
+    return (
+        promise_table.insert()
+        .values({name: bindparam(name) for name in columns + terms})
+        .returning(promise_table.c.id)
+    )
+
+
+_INSERT_PROMISE = Prepared(_insert_promise)
 
 
 def insert_promise(
@@ -61,33 +65,32 @@ def insert_promise(
 ) -> int:
     """Append a promise (times in microseconds), a series of them with `standing`; returns
     its id."""
-    terms = (
+    row = _INSERT_PROMISE.rows(
+        conn,
         {
-            "every": str(standing.every),
-            "within": str(standing.within),
-            "until": to_micros(standing.until) if standing.until is not None else None,
-            "zone": standing.zone,
-        }
-        if standing is not None
-        else {}
-    )
-    statement = (
-        promise_table.insert()
-        .values(
-            **terms,
-            customer_id=customer_id,
-            text=text,
-            made=made,
-            due=due,
-            size=size.value,
-            value=value.value,
-            owner=owner,
-            tags=json.dumps(list(tags), ensure_ascii=False),
-            recorded=recorded,
-        )
-        .returning(promise_table.c.id)
-    )
-    return int(conn.execute(statement).scalar_one())
+            "customer_id": customer_id,
+            "text": text,
+            "made": made,
+            "due": due,
+            "size": size.value,
+            "value": value.value,
+            "owner": owner,
+            "tags": json.dumps(list(tags), ensure_ascii=False),
+            "recorded": recorded,
+            "every": str(standing.every) if standing is not None else None,
+            "within": str(standing.within) if standing is not None else None,
+            "until": to_micros(standing.until)
+            if standing is not None and standing.until is not None
+            else None,
+            "zone": standing.zone if standing is not None else None,
+        },
+    )[0]
+    promise_id = int(row[0])
+    memo = memo_of(conn)
+    if memo is not None:
+        memo.held.add(promise_id)
+        memo.no_events.add(promise_id)
+    return promise_id
 
 
 def store_occurrence(
@@ -156,6 +159,16 @@ def _insert_ignoring_occurrence(conn: Connection) -> postgresql.Insert | sqlite.
     return sqlite_insert(promise_table).on_conflict_do_nothing(index_elements=keys)
 
 
+_EVENT_COLUMNS = ("promise_id", "kind", "at", "due", "note", "owner", "voids", "recorded")
+_INSERT_EVENT = Prepared(
+    lambda _dialect: (
+        event_table.insert()
+        .values({name: bindparam(name) for name in (*_EVENT_COLUMNS, "changes")})
+        .returning(event_table.c.id)
+    )
+)
+
+
 def insert_event(
     conn: Connection,
     *,
@@ -170,22 +183,27 @@ def insert_event(
     amendment: Amendment | None = None,
 ) -> int:
     """Append an event (times in microseconds); returns its id."""
-    statement = (
-        event_table.insert()
-        .values(
-            promise_id=promise_id,
-            kind=kind.value,
-            at=at,
-            due=due,
-            note=note,
-            owner=owner,
-            voids=voids,
-            recorded=recorded,
-            changes=write_amendment(amendment) if amendment is not None else None,
-        )
-        .returning(event_table.c.id)
-    )
-    return int(conn.execute(statement).scalar_one())
+    row = _INSERT_EVENT.rows(
+        conn,
+        {
+            "promise_id": promise_id,
+            "kind": kind.value,
+            "at": at,
+            "due": due,
+            "note": note,
+            "owner": owner,
+            "voids": voids,
+            "recorded": recorded,
+            "changes": write_amendment(amendment) if amendment is not None else None,
+        },
+    )[0]
+    event_id = int(row[0])
+    memo = memo_of(conn)
+    if memo is not None:
+        memo.changed(promise_id)
+        memo.no_events.discard(promise_id)
+        memo.event_kinds[event_id] = kind.value
+    return event_id
 
 
 def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
@@ -201,52 +219,95 @@ def reserve_ids(conn: Connection, table: Table, count: int) -> list[int]:
     return list(range(highest + 1, highest + 1 + count))
 
 
+_CLAIM_REF = Prepared(
+    lambda dialect: (
+        insert_unless_taken(dialect, ref_table, "ref")
+        .values(
+            ref=bindparam("ref"), promise_id=bindparam("promise_id"), event_id=bindparam("event")
+        )
+        .returning(ref_table.c.ref)
+    )
+)
+
+
 def claim_ref(conn: Connection, ref: str, promise_id: int, event_id: int | None) -> bool:
     """Store a ref for a promise or event; False if the ref was already taken."""
-    claimed = conn.execute(
-        insert_unless_taken(conn, ref_table, "ref")
-        .values(ref=ref, promise_id=promise_id, event_id=event_id)
-        .returning(ref_table.c.ref)
-    ).first()
+    claimed = _CLAIM_REF.first(conn, {"ref": ref, "promise_id": promise_id, "event": event_id})
+    memo = memo_of(conn)
+    if memo is not None and claimed is not None:
+        memo.changed(promise_id)
+        if event_id is None:  # the promise's own ref, read with its row
+            memo.rows.pop(promise_id, None)
+        if event_id is None or event_id in memo.event_kinds:  # what find_ref would say
+            kind = memo.event_kinds[event_id] if event_id is not None else None
+            memo.refs[ref] = StoredRef(ref, promise_id, event_id, kind)
     return claimed is not None
+
+
+_FIND_REF = Prepared(
+    lambda _dialect: (
+        select(ref_table.c.ref, ref_table.c.promise_id, ref_table.c.event_id, event_table.c.kind)
+        .select_from(ref_table.outerjoin(event_table, event_table.c.id == ref_table.c.event_id))
+        .where(ref_table.c.ref == bindparam("ref"))
+    )
+)
 
 
 def find_ref(conn: Connection, ref: str) -> StoredRef | None:
     """What a ref names, or None."""
-    row = conn.execute(
-        select(ref_table.c.ref, ref_table.c.promise_id, ref_table.c.event_id, event_table.c.kind)
-        .select_from(ref_table.outerjoin(event_table, event_table.c.id == ref_table.c.event_id))
-        .where(ref_table.c.ref == ref)
-    ).first()
+    memo = memo_of(conn)
+    if memo is not None and ref in memo.refs:
+        return memo.refs[ref]
+    row = _FIND_REF.first(conn, {"ref": ref})
     if row is None:
         return None
-    return StoredRef(
-        ref=row.ref, promise_id=row.promise_id, event_id=row.event_id, event_kind=row.kind
-    )
+    key, promise_id, event_id, kind = row
+    return StoredRef(ref=key, promise_id=promise_id, event_id=event_id, event_kind=kind)
+
+
+def _lock_promise(dialect: str) -> Executable:
+    query = select(promise_table.c.id).where(promise_table.c.id == bindparam("id"))
+    return query.with_for_update() if dialect == "postgresql" else query
+
+
+_LOCK_PROMISE = Prepared(_lock_promise)
 
 
 def lock_promise(conn: Connection, promise_id: int) -> bool:
     """Take the promise's row lock (PostgreSQL; SQLite locks the database); False if unknown."""
-    query = select(promise_table.c.id).where(promise_table.c.id == promise_id)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    return conn.execute(query).first() is not None
+    memo = memo_of(conn)
+    if memo is not None and promise_id in memo.held:
+        return True  # inserted or locked by this transaction already
+    found = _LOCK_PROMISE.first(conn, {"id": promise_id}) is not None
+    if memo is not None and found:
+        memo.held.add(promise_id)
+    return found
+
+
+_RECORDED_TEXT = Prepared(
+    lambda _dialect: select(promise_table.c.text).where(promise_table.c.id == bindparam("id"))
+)
 
 
 def recorded_text(conn: Connection, promise_id: int) -> str | None:
     """A promise's text as first recorded (before any amendment), or None if there is none."""
-    found: str | None = conn.execute(
-        select(promise_table.c.text).where(promise_table.c.id == promise_id)
-    ).scalar()
-    return found
+    row = _RECORDED_TEXT.first(conn, {"id": promise_id})
+    return None if row is None else row[0]
+
+
+def _promise_customer_id(_dialect: str) -> Executable:
+    entry = customer_table
+    return (
+        select(func.coalesce(entry.c.merged_into, entry.c.id))
+        .select_from(promise_table.join(entry, entry.c.id == promise_table.c.customer_id))
+        .where(promise_table.c.id == bindparam("id"))
+    )
+
+
+_PROMISE_CUSTOMER_ID = Prepared(_promise_customer_id)  # a retried batch asks for each add
 
 
 def promise_customer_id(conn: Connection, promise_id: int) -> int | None:
     """The customer a promise belongs to now (after merges)."""
-    entry = customer_table
-    found: int | None = conn.execute(
-        select(func.coalesce(entry.c.merged_into, entry.c.id))
-        .select_from(promise_table.join(entry, entry.c.id == promise_table.c.customer_id))
-        .where(promise_table.c.id == promise_id)
-    ).scalar()
-    return found
+    row = _PROMISE_CUSTOMER_ID.first(conn, {"id": promise_id})
+    return None if row is None else row[0]
