@@ -122,17 +122,24 @@ counts = [0, 0, 0]
 
 
 def directory():
-    conn.executemany("INSERT INTO marry_customer VALUES (?, ?, ?, NULL, ?)", customers)
+    conn.executemany(
+        "INSERT INTO marry_customer (id, key, name, created) VALUES (?, ?, ?, ?)", customers)
     conn.executemany("UPDATE marry_customer SET merged_into = ? WHERE id = ?", merges)
-    conn.executemany("INSERT INTO marry_customer_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)", changes)
+    conn.executemany(
+        "INSERT INTO marry_customer_change (id, kind, customer_id, into_id, old_name, new_name,"
+        " owner, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", changes)
     counts[0] = len(customers)
     customers.clear()
 
 
 def flush():
-    conn.executemany("INSERT INTO marry_promise VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", promises)
-    conn.executemany("INSERT INTO marry_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
-    conn.executemany("INSERT INTO marry_ref VALUES (?, ?, ?)", refs)
+    conn.executemany(
+        "INSERT INTO marry_promise (id, customer_id, text, made, due, size, value, owner, tags,"
+        " recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", promises)
+    conn.executemany(
+        "INSERT INTO marry_event (id, promise_id, kind, at, due, note, owner, voids, recorded)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", events)
+    conn.executemany("INSERT INTO marry_ref (ref, promise_id, event_id) VALUES (?, ?, ?)", refs)
     counts[1] += len(promises)
     counts[2] += len(events)
     promises.clear()
