@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from marrycli.dates import RANGE_WORDS, in_range
+from marrycli.dates import EARLIEST, LATEST, RANGE_WORDS, in_range
 from marrycli.domain import Amendment, Event, EventKind, Promise, Size, Standing, Value
 from marrycli.errors import BadInput
 from marrycli.history import describe, problem
@@ -150,7 +150,14 @@ class Line:
                 )
         return value
 
+    # Each check below first tries the common case (an ASCII text, a whole number in range:
+    # nothing to escape or refuse) with the same rule, and otherwise takes the full path,
+    # which refuses what it refuses with its message: same results, fewer calls per line.
+
     def integer(self, name: str, optional: bool = False) -> Any:
+        value = self.record.get(name)
+        if type(value) is int and 0 < value < ID_LIMIT:
+            return value
         value = self.get(name, optional)
         if value is None:
             return None
@@ -165,10 +172,16 @@ class Line:
         return value
 
     def text(self, name: str, what: str, optional: bool = False) -> Any:
+        value = self.record.get(name)
+        if type(value) is str and value.isascii():
+            return self._check(validate_text, what, value)
         value = self._string(name, optional)
         return None if value is None else self._check(validate_text, what, value)
 
     def name(self, name: str, what: str, optional: bool = False) -> Any:
+        value = self.record.get(name)
+        if type(value) is str and value.isascii():
+            return self._check(validate_name, what, value)
         value = self._string(name, optional)
         return None if value is None else self._check(validate_name, what, value)
 
@@ -190,6 +203,18 @@ class Line:
 
     def time(self, name: str, optional: bool = False, past: bool = True) -> Any:
         """A time in range; with `past`, one that has happened (not after now + the skew)."""
+        value = self.record.get(name)
+        if type(value) is str and value[-1:] == "Z" and value.isascii():
+            try:
+                moment = datetime.fromisoformat(value)  # UTC: what parse_time makes of it
+            except ValueError:
+                moment = None
+            if moment is not None and moment.tzinfo is UTC and EARLIEST <= moment < LATEST:
+                if past and moment > self.now + CLOCK_SKEW:
+                    raise self.fail(
+                        f"{name} {value} is in the future; record what has happened, not what will"
+                    )
+                return moment
         value = self.get(name, optional)
         if value in (None, "") and optional:
             return None
@@ -201,6 +226,9 @@ class Line:
         return moment
 
     def choice(self, name: str, enum: Any) -> Any:
+        found = _members(enum).get(value) if type(value := self.record.get(name)) is str else None
+        if found is not None:
+            return found
         value = self.get(name)
         try:
             return enum(value)
@@ -209,6 +237,8 @@ class Line:
             raise self.fail(f"{name} {show_value(value)} is not one of {allowed}") from None
 
     def tags(self) -> tuple[str, ...]:
+        if not self.record.get("tags"):  # no tags (None, [] or another empty value)
+            return ()
         value = self.get("tags", optional=True) or []
         if not isinstance(value, list) or not all(isinstance(tag, str) for tag in value):
             raise self.fail(f"tags is not a list of texts: {show_value(value)}")
@@ -246,6 +276,17 @@ class Line:
             owner=fields.name("owner", "owner", optional=True),
             tags=fields.tags() if changes.get("tags") is not None else None,
         )
+
+
+_MEMBERS: dict[Any, dict[str, Any]] = {}
+
+
+def _members(enum: Any) -> dict[str, Any]:
+    """An enum's members by value (what `enum(value)` finds), looked up without a call."""
+    found = _MEMBERS.get(enum)
+    if found is None:
+        found = _MEMBERS[enum] = {member.value: member for member in enum}
+    return found
 
 
 def parse_time(value: Any, fail: Any) -> datetime:
@@ -287,9 +328,14 @@ class History:
         if found is not None:
             raise line.fail(describe(found, event.kind))
         stored = Event(
-            id=event.id, promise_id=self.promise.id, kind=event.kind, at=event.at, due=event.due
+            id=event.id,
+            promise_id=self.promise.id,
+            kind=event.kind,
+            at=event.at,
+            due=event.due,
+            voids=event.voids,
+            amendment=event.amendment,
         )
-        stored = stored._replace(voids=event.voids, amendment=event.amendment)
         self.promise = self.promise._replace(events=(*self.promise.events, stored))
 
 
@@ -307,3 +353,38 @@ class Refs:
             raise line.fail(
                 f"ref {show_value(ref)} appears twice in the file (first on line {first})"
             )
+
+
+class Ids:
+    """A set of ids (whole numbers from 1), compact: a bitmap of one bit per number up to
+    2^27 (16 MB at most, as large as the highest id needs), a set for the ones beyond.
+
+    An import checks that no promise and no event id appears twice in the file; ids are
+    dense (a ledger numbers from 1), so a million of them take 125 KB here, where a set of
+    ints would take about 60 MB.
+    """
+
+    __slots__ = ("beyond", "bits")
+
+    BITMAP = 1 << 27
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.beyond: set[int] = set()
+
+    def add(self, value: int) -> bool:
+        """Add an id; False if it was there already."""
+        if value >= self.BITMAP:
+            if value in self.beyond:
+                return False
+            self.beyond.add(value)
+            return True
+        bits = self.bits
+        index = value >> 3
+        if index >= len(bits):  # grown at least twofold: amortised, as a list grows
+            bits.extend(bytes(max(index + 1 - len(bits), len(bits), 1024)))
+        mask = 1 << (value & 7)
+        if bits[index] & mask:
+            return False
+        bits[index] |= mask
+        return True
