@@ -175,7 +175,8 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
                 recorded=line.time("recorded"),
             )
             _standing(line, promise, series, occurrences)
-            refs.add(line, promise.ref)
+            if promise.ref is not None:
+                refs.add(line, promise.ref)
             events = None
         else:
             promise_id = line.integer("promise_id")
@@ -185,7 +186,8 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
                 events = History(promise)
             event = _event(line, event_ids)
             events.add(line, event)
-            refs.add(line, event.ref)
+            if event.ref is not None:
+                refs.add(line, event.ref)
             promise.events.append(event)
     if not header:
         raise BadInput("the file is empty: not a marry export")
@@ -205,8 +207,7 @@ def _standing(
     occurrences: set[tuple[int, int]],
 ) -> None:
     """A series' terms, or an occurrence's series and k, read into `promise` and checked."""
-    get = line.record.get
-    if all(get(name) is None for name in _STANDING_FIELDS):
+    if line.record.keys().isdisjoint(_STANDING_FIELDS):
         return  # neither: what the checks below find too, with fewer calls
     every = line.get("every", optional=True)
     if every is not None:

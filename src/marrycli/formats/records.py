@@ -124,6 +124,10 @@ def show_value(value: Any, limit: int = 40) -> str:
     return shown
 
 
+_NAMES: dict[str, str] = {}  # ASCII names validate_name accepted, with what it made of them
+_NAMES_KEPT = 4096
+
+
 class Line:
     """Checks of one record's fields; every error names the line."""
 
@@ -181,11 +185,25 @@ class Line:
     def name(self, name: str, what: str, optional: bool = False) -> Any:
         value = self.record.get(name)
         if type(value) is str and value.isascii():
-            return self._check(validate_name, what, value)
+            # Names (owners above all) repeat: each one is checked once, then remembered.
+            found = _NAMES.get(value)
+            if found is None:
+                found = self._check(validate_name, what, value)
+                if len(_NAMES) < _NAMES_KEPT:
+                    _NAMES[value] = found
+            return found
         value = self._string(name, optional)
         return None if value is None else self._check(validate_name, what, value)
 
     def ref(self, name: str = "ref") -> str | None:
+        value = self.record.get(name)
+        if value is None:
+            return None
+        if type(value) is str and value.isascii() and value:
+            try:
+                return validate_ref(value)
+            except BadInput as error:
+                raise self.fail(error.message) from None
         value = self._string(name, optional=True)
         if value in (None, ""):
             return None
