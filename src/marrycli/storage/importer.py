@@ -65,19 +65,19 @@ class _BulkWriter:
         self.raw: Any = conn.connection.driver_connection
         self.copy = conn.dialect.name == "postgresql"
         self.quote = conn.dialect.identifier_preparer.quote
-        self.statements: dict[str, str] = {}
+        self.statements: dict[tuple[str, tuple[str, ...]], str] = {}
 
     def insert(self, table: str, columns: tuple[str, ...], rows: list[tuple[Any, ...]]) -> None:
         if not rows:
             return
-        sql = self.statements.get(table)
+        sql = self.statements.get((table, columns))
         if sql is None:
             names = ", ".join(self.quote(name) for name in columns)
             if self.copy:
                 sql = f"COPY {table} ({names}) FROM STDIN"
             else:
                 sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' * len(columns))})"
-            self.statements[table] = sql
+            self.statements[table, columns] = sql
         cursor = self.raw.cursor()
         try:
             if self.copy:
@@ -312,6 +312,7 @@ class Importer:
         promises: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         refs: list[tuple[str, int, int | None]] = []
+        standing: dict[int, tuple[Any, ...]] = {}  # the standing columns of those that have them
         for p, new_id in zip(chunk, promise_ids, strict=True):
             due = p.due
             row = (
@@ -320,10 +321,9 @@ class Importer:
                 json.dumps(list(p.tags), ensure_ascii=False) if p.tags else "[]",
                 micros(p.recorded),
             )  # fmt: skip
+            promises.append(row)
             if p.standing is not None or p.series is not None:
-                promises.append(row + _standing_columns(p, new_id, self.numbers))
-            else:
-                promises.append(row + _NOT_STANDING)
+                standing[len(promises) - 1] = _standing_columns(p, new_id, self.numbers)
             if p.ref is not None:
                 refs.append((p.ref, new_id, None))
             # A void names an earlier event of its own promise, by the file's id.
@@ -344,7 +344,11 @@ class Importer:
                 if event.ref is not None:
                     refs.append((event.ref, new_id, event_id))
         bulk = self.bulk
-        bulk.insert(promise_table.name, _PROMISE_COLUMNS, promises)
+        if standing:
+            rows = [row + standing.get(i, _NOT_STANDING) for i, row in enumerate(promises)]
+            bulk.insert(promise_table.name, _PROMISE_COLUMNS, rows)
+        else:  # none standing: their columns are left to their default (NULL)
+            bulk.insert(promise_table.name, _PROMISE_COLUMNS[:10], promises)
         bulk.insert(event_table.name, _EVENT_COLUMNS, events)  # in file order: history order
         bulk.insert(ref_table.name, _REF_COLUMNS, refs)
         self.counts.promises += len(chunk)
