@@ -98,7 +98,7 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
     section = 0
     header = False
     for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
+        if not raw or raw.isspace():  # blank (`not raw.strip()` without the copy)
             continue
         record = _load_json(number, raw)
         if not isinstance(record, dict):
@@ -116,16 +116,17 @@ def read_jsonl(lines: Iterable[str], now: datetime) -> Iterator[Record]:
             header = True
             continue
         kind = record.get("type")
-        if not isinstance(kind, str) or kind not in _SECTIONS:
+        at = _SECTIONS.get(kind) if isinstance(kind, str) else None
+        if at is None:
             raise line.fail(f"unknown record type {show_value(kind)}")
-        if _SECTIONS[kind] < section:
+        if at < section:
             raise line.fail(
-                f"a {kind.replace('_', ' ')} after the {_SECTION_NAMES[section]}; "
+                f"a {str(kind).replace('_', ' ')} after the {_SECTION_NAMES[section]}; "
                 "a file lists customers, then customer changes, then promises with their events"
             )
-        if section == 0 and _SECTIONS[kind] > 0:
+        if section == 0 and at > 0:
             yield from _directory(customers)
-        section = _SECTIONS[kind]
+        section = at
         if kind != "event" and promise is not None:
             yield promise
             promise = None

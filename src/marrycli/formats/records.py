@@ -162,6 +162,8 @@ class Line:
         value = self.record.get(name)
         if type(value) is int and 0 < value < ID_LIMIT:
             return value
+        if value is None and optional:
+            return None
         value = self.get(name, optional)
         if value is None:
             return None
@@ -179,6 +181,8 @@ class Line:
         value = self.record.get(name)
         if type(value) is str and value.isascii():
             return self._check(validate_text, what, value)
+        if value is None and optional:
+            return None
         value = self._string(name, optional)
         return None if value is None else self._check(validate_text, what, value)
 
@@ -233,6 +237,8 @@ class Line:
                         f"{name} {value} is in the future; record what has happened, not what will"
                     )
                 return moment
+        elif value is None and optional:
+            return None
         value = self.get(name, optional)
         if value in (None, "") and optional:
             return None

@@ -318,7 +318,7 @@ class Importer:
             row = (
                 new_id, self._found(p.customer)[0], p.text, micros(p.made),
                 micros(due) if due is not None else None, p.size.value, p.value.value, p.owner,
-                json.dumps(list(p.tags), ensure_ascii=False) if p.tags else "[]",
+                _tags_json(p.tags) if p.tags else "[]",
                 micros(p.recorded),
             )  # fmt: skip
             promises.append(row)
@@ -408,6 +408,10 @@ def _kind(promise: ImportPromise) -> int:
         return promise.occurrence
     return -1 if promise.standing is not None else 0
 
+
+# The tags as stored, a JSON array: json.dumps(list(tags), ensure_ascii=False), with its
+# encoder made once rather than per call.
+_tags_json = json.JSONEncoder(ensure_ascii=False).encode
 
 _NOT_STANDING = (None, None, None, None, None, None)  # _standing_columns of another promise
 
