@@ -333,7 +333,12 @@ def parse_time(value: Any, fail: Any) -> datetime:
 
 
 class History:
-    """A promise's events so far, checked one by one by the CLI's rules (history.py)."""
+    """A promise's events so far, checked one by one by the CLI's rules (history.py).
+
+    The last event checked joins the promise's history only when another one comes: most
+    promises have one event, and building the promise again for nothing costs an import
+    of a million promises seconds.
+    """
 
     def __init__(self, promise: ImportPromise) -> None:
         self.promise = Promise(
@@ -346,21 +351,25 @@ class History:
             value=promise.value,
             owner=promise.owner,
         )
+        self.last: ImportEvent | None = None  # checked, not in self.promise.events yet
 
     def add(self, line: Line, event: ImportEvent) -> None:
+        last = self.last
+        if last is not None:
+            stored = Event(
+                id=last.id,
+                promise_id=self.promise.id,
+                kind=last.kind,
+                at=last.at,
+                due=last.due,
+                voids=last.voids,
+                amendment=last.amendment,
+            )
+            self.promise = self.promise._replace(events=(*self.promise.events, stored))
         found = problem(self.promise, event.kind, event.at, event.due, event.voids)
         if found is not None:
             raise line.fail(describe(found, event.kind))
-        stored = Event(
-            id=event.id,
-            promise_id=self.promise.id,
-            kind=event.kind,
-            at=event.at,
-            due=event.due,
-            voids=event.voids,
-            amendment=event.amendment,
-        )
-        self.promise = self.promise._replace(events=(*self.promise.events, stored))
+        self.last = event
 
 
 class Refs:
