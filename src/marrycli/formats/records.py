@@ -98,12 +98,17 @@ Record = ImportCustomer | ImportChange | ImportPromise
 
 def decode_lines(raw: Iterable[bytes]) -> Iterator[str]:
     """A file's lines as text: UTF-8 (a leading byte order mark is dropped), else BadInput."""
-    for number, line in enumerate(raw, start=1):
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            raise BadInput(f"line {number}: not UTF-8 text") from None
-        yield text.removeprefix("\ufeff") if number == 1 else text
+    lines = iter(raw)
+    number = 1
+    try:
+        first = next(lines, None)
+        if first is None:
+            return
+        yield first.decode("utf-8").removeprefix("\ufeff")
+        for number, line in enumerate(lines, start=2):  # noqa: B007 (`except` names the line)
+            yield line.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadInput(f"line {number}: not UTF-8 text") from None
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from marrycli.dates import to_micros
-from marrycli.domain import ImportCounts, customer_key
+from marrycli.domain import EventKind, ImportCounts, Size, Value, customer_key
 from marrycli.errors import BadInput
 from marrycli.formats.records import ImportChange, ImportCustomer, ImportPromise, Record, show_value
 from marrycli.storage import repo
@@ -308,7 +308,7 @@ class Importer:
         conn = self.conn
         promise_ids = repo.reserve_ids(conn, promise_table, len(chunk))
         event_ids = iter(repo.reserve_ids(conn, event_table, sum(len(p.events) for p in chunk)))
-        micros = to_micros
+        micros, plain = to_micros, _PLAIN
         promises: list[tuple[Any, ...]] = []
         events: list[tuple[Any, ...]] = []
         refs: list[tuple[str, int, int | None]] = []
@@ -317,7 +317,7 @@ class Importer:
             due = p.due
             row = (
                 new_id, self._found(p.customer)[0], p.text, micros(p.made),
-                micros(due) if due is not None else None, p.size.value, p.value.value, p.owner,
+                micros(due) if due is not None else None, plain[p.size], plain[p.value], p.owner,
                 _tags_json(p.tags) if p.tags else "[]",
                 micros(p.recorded),
             )  # fmt: skip
@@ -333,7 +333,7 @@ class Importer:
                 due, voids, amendment = event.due, event.voids, event.amendment
                 events.append(
                     (
-                        event_id, new_id, event.kind.value, micros(event.at),
+                        event_id, new_id, plain[event.kind], micros(event.at),
                         micros(due) if due is not None else None, event.note, event.owner,
                         by_file_id[voids] if voids is not None else None,
                         micros(event.recorded),
@@ -412,6 +412,11 @@ def _kind(promise: ImportPromise) -> int:
 # The tags as stored, a JSON array: json.dumps(list(tags), ensure_ascii=False), with its
 # encoder made once rather than per call.
 _tags_json = json.JSONEncoder(ensure_ascii=False).encode
+
+# Each member of the enums a row holds, as its value (as stored): `.value` costs a call.
+_PLAIN: dict[Any, str] = {
+    member: member.value for enum in (Size, Value, EventKind) for member in enum
+}
 
 _NOT_STANDING = (None, None, None, None, None, None)  # _standing_columns of another promise
 
