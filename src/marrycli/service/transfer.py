@@ -104,7 +104,7 @@ def _import(
     dry_run: bool = False,
 ) -> ImportCounts:
     """Read and check the file, and (unless `dry_run`) write it in one transaction."""
-    from marrycli.storage.transfer import Importer
+    from marrycli.storage.importer import Importer
 
     with _open_lines(path) as (lines, bytes_read):
         read = csv.read_csv if csv_format else jsonl.read_jsonl
