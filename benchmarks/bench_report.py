@@ -87,6 +87,20 @@ OWNERS = tuple(
     for last in ("lee", "kim", "ortiz", "novak", "smith")
 )
 
+# The columns the generated rows fill, named: the tables have more (standing promises,
+# amendments), which stay NULL as for a plain promise or event.
+CUSTOMER_INSERT = (
+    "INSERT INTO marry_customer (id, key, name, merged_into, created) VALUES (?, ?, ?, ?, ?)"
+)
+PROMISE_INSERT = (
+    "INSERT INTO marry_promise (id, customer_id, text, made, due, size, value, owner, tags,"
+    " recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+EVENT_INSERT = (
+    "INSERT INTO marry_event (id, promise_id, kind, at, due, note, owner, voids, recorded)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
 # The baseline: the report's query, bare, in a fresh interpreter. argv: path, sql.
 BASELINE = """\
 import sqlite3, sys, time
@@ -259,11 +273,9 @@ def build(path: Path, promises: int, customers: int) -> None:
             conn.execute(f"DELETE FROM {table}")
         conn.execute("DELETE FROM marry_promise")
         conn.execute("DELETE FROM marry_customer")
-        conn.executemany("INSERT INTO marry_customer VALUES (?, ?, ?, ?, ?)", customer_rows)
-        conn.executemany(
-            "INSERT INTO marry_promise VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", promise_rows
-        )
-        conn.executemany("INSERT INTO marry_event VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", event_rows)
+        conn.executemany(CUSTOMER_INSERT, customer_rows)
+        conn.executemany(PROMISE_INSERT, promise_rows)
+        conn.executemany(EVENT_INSERT, event_rows)
         conn.execute("COMMIT")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
