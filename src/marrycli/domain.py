@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
@@ -188,7 +189,7 @@ class Event(NamedTuple):
 # straight from its rows (storage/repo/report.py), a million of them, and scores integers
 # rather than datetimes; `model.scoring.scorable` makes one from a `Promise`.
 ScoredEvent = tuple[int, EventKind, int | None]
-Scorable = tuple[int, int, int, int | None, int, float, tuple[ScoredEvent, ...]]
+Scorable = tuple[int, int, int, int | None, int, float, Sequence[ScoredEvent]]
 
 
 @dataclass(frozen=True, slots=True)

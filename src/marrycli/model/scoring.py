@@ -290,15 +290,15 @@ def score_scorables(
             distrust_after = n / after_total
             age = 0.0 if start is None else max(0.0, _span(start, t))
             stage = stage_for(trust_after, distrust_after, valued_kept, age)
-            at = from_micros(t)
+            moment = from_micros(t)
             timeline.append(
-                TimelinePoint(at=at, trust=trust_after, distrust=distrust_after, stage=stage)
+                TimelinePoint(at=moment, trust=trust_after, distrust=distrust_after, stage=stage)
             )
             contributions.append(
                 Contribution(
                     promise_id=pid,
                     kind=kind,
-                    at=at,
+                    at=moment,
                     trust_before=trust_before,
                     trust_after=trust_after,
                     distrust_before=distrust_before,

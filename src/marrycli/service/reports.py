@@ -20,7 +20,7 @@ from marrycli.model import agenda as agenda_model
 from marrycli.model import owners, tags
 from marrycli.model.discipline import error_budget
 from marrycli.model.gates import findings_for
-from marrycli.model.scoring import next_stage, score_customer
+from marrycli.model.scoring import next_stage, scorable, score_customer, score_scorables
 from marrycli.model.values import customer_values
 from marrycli.service.customers import value_profile
 from marrycli.service.lookup import find_customer_entry
@@ -61,15 +61,17 @@ def _report_lines(conn: Connection, as_of: datetime, trend: bool) -> list[Report
     earlier = as_of - timedelta(days=TREND_DAYS)
     names = repo.customer_names(conn)
     zones = zone_of()
-    for customer_id, stored in repo.report_promises(conn, to_micros(as_of)):
-        # A customer's standing promises become their occurrences here, one customer at a
-        # time: nothing is generated for customers not yet read (SPEC §7).
-        promises = expand_with(stored, as_of, zones)
+    for customer_id, scorables, others in repo.report_scorables(conn, to_micros(as_of)):
+        if others:
+            # A customer's standing promises become their occurrences here, one customer at
+            # a time: nothing is generated for customers not yet read (SPEC §7).
+            expanded = map(scorable, expand_with(others, as_of, zones))
+            scorables.extend(item for item in expanded if item is not None)
         name = names[customer_id]
-        scored = score_customer(name, promises, as_of, detail=False)
+        scored = score_scorables(name, scorables, as_of, detail=False)
         change = None
         if trend:
-            before = score_customer(name, promises, earlier, detail=False)
+            before = score_scorables(name, scorables, earlier, detail=False)
             change = scored.trust - before.trust
         lines.append(ReportLine(customer_id=customer_id, report=scored, trend=change))
     return lines

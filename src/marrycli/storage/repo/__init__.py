@@ -28,7 +28,12 @@ from marrycli.storage.repo.directory import (
     value_changes,
 )
 from marrycli.storage.repo.reads import Counts, counts, ledger_version, load_promises
-from marrycli.storage.repo.report import REPORT_SQL, report_promises
+from marrycli.storage.repo.report import (
+    REPORT_SQL,
+    REPORT_SQL_POSTGRES,
+    report_scorables,
+    report_sql,
+)
 from marrycli.storage.repo.rows import (
     END_MICROS,
     FIRST_MICROS,
@@ -56,6 +61,7 @@ __all__ = [
     "END_MICROS",
     "FIRST_MICROS",
     "REPORT_SQL",
+    "REPORT_SQL_POSTGRES",
     "Counts",
     "CustomerEntry",
     "Damage",
@@ -86,7 +92,8 @@ __all__ = [
     "record_value",
     "recorded_text",
     "rename_customer",
-    "report_promises",
+    "report_scorables",
+    "report_sql",
     "reserve_ids",
     "store_occurrence",
     "value_changes",
