@@ -77,7 +77,7 @@ def test_the_report_reads_each_promise_as_every_read_does(marry: Marry, as_of: d
                 p.id: p
                 for p in repo.load_promises(conn, customer_id=customer, made_until=to_micros(as_of))
             }
-            plain = {s[1]: (*s[:6], tuple(s[6])) for s in scorables}
+            plain = {s[1]: s for s in scorables}
             assert sorted([*plain, *(p.id for p in promises)]) == sorted(loaded)
             assert plain == {pid: scorable(loaded[pid]) for pid in plain}
             assert not any(_special(loaded[pid]) for pid in plain)

@@ -185,11 +185,13 @@ class Event(NamedTuple):
 
 # A promise as scoring reads it (model/scoring.py), times in integer microseconds since the
 # epoch: (rank, id, made, due, size weight z, value weight v, its standing events as (at, kind,
-# new due) in recording order). Plain tuples, not a class: the report builds one per promise
-# straight from its rows (storage/repo/report.py), a million of them, and scores integers
-# rather than datetimes; `model.scoring.scorable` makes one from a `Promise`.
+# new due) in recording order but its cancellations, the times of its standing cancellations).
+# Plain tuples, not a class: the report builds one per promise straight from its rows
+# (storage/repo/report.py), a million of them, and scores integers rather than datetimes;
+# `model.scoring.scorable` makes one from a `Promise`. Only kept, broken and renegotiated
+# events are left in the list (voids and amendments are applied before).
 ScoredEvent = tuple[int, EventKind, int | None]
-Scorable = tuple[int, int, int, int | None, int, float, Sequence[ScoredEvent]]
+Scorable = tuple[int, int, int, int | None, int, float, Sequence[ScoredEvent], tuple[int, ...]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,6 +149,7 @@ def scorable(promise: Promise) -> Scorable | None:
     if promise.standing is not None:
         return None
     due = promise.due
+    standing = promise.standing_events()
     return (
         promise.rank,
         promise.id,
@@ -156,10 +157,12 @@ def scorable(promise: Promise) -> Scorable | None:
         None if due is None else to_micros(due),
         promise.size.weight,
         promise.value.weight,
-        tuple(
+        [
             (to_micros(e.at), e.kind, None if e.due is None else to_micros(e.due))
-            for e in promise.standing_events()
-        ),
+            for e in standing
+            if e.kind is not _CANCELLED_EVENT
+        ],
+        tuple(to_micros(e.at) for e in standing if e.kind is _CANCELLED_EVENT),
     )
 
 
@@ -196,59 +199,59 @@ def score_scorables(
     scored: list[_Scored] = []
     append = scored.append
 
-    for rank, pid, made, due, z, v, events in promises:
+    for rank, pid, made, due, z, v, events, cancellations in promises:
         if made > now:
             continue
-        counted = []  # its standing events by as_of; a cancellation among them leaves it out
-        for event in events:
-            if event[0] <= now:
-                if event[1] is _CANCELLED_EVENT:
-                    cancelled += 1
-                    break
-                counted.append(event)
-        else:
-            # An outcome ends the promise's history, as in `Promise.state`: later events
-            # (which the CLI refuses to record) are not scored.
-            for order, (at, recorded, new_due) in enumerate(counted):
-                if recorded is _KEPT_EVENT:
-                    if due is None or at <= due:
-                        append((at, rank, order, KEPT, 1.0, z, v, pid))
-                        kept += 1
-                    else:
-                        append((at, rank, order, KEPT_LATE, _late_cost(due, at), z, v, pid))
-                        kept_late += 1
-                    break
-                if recorded is _BROKEN_EVENT:
-                    # A promise broken after its due date was felt as broken at that date (and
-                    # scored there, exactly as it was while overdue).
-                    when = at if due is None or at < due else due
-                    append((when, rank, order, BROKEN, 1.0, z, v, pid))
-                    broken += 1
-                    break
-                if recorded is _RENEGOTIATED_EVENT:
-                    renegotiated += 1
-                    if due is None:
-                        # Not a valid ledger (a renegotiation needs a due date); with no date
-                        # to miss, the notice was as long as could be.
-                        append((at, rank, order, RENEGOTIATED_EARLY, F_MIN, z, v, pid))
-                    elif _is_early(made, due, at):
-                        f = _renegotiation_cost(made, due, at)
-                        append((at, rank, order, RENEGOTIATED_EARLY, f, z, v, pid))
-                    else:
-                        # At or after the due date: f = 1, scored at the due date, as a break
-                        # after the due date (the customer felt it as broken from then).
-                        f = _renegotiation_cost(made, due, at)
-                        when = at if at < due else due
-                        append((when, rank, order, RENEGOTIATED_LATE, f, z, v, pid))
-                    made = at
-                    due = new_due
-            else:
-                # Unresolved at as_of (no outcome among the events that count).
-                if due is not None and due < now:
-                    append((due, rank, len(counted), OVERDUE, 1.0, z, v, pid))
-                    overdue += 1
+        if cancellations and min(cancellations) <= now:  # cancelled by as_of: left out
+            cancelled += 1
+            continue
+        # Its events by as_of (a cancellation among them is none: those are later). An outcome
+        # ends the promise's history, as in `Promise.state`: later events (which the CLI
+        # refuses to record) are not scored. `order`: the event's place among them.
+        order = 0
+        for at, recorded, new_due in events:
+            if at > now:
+                continue
+            if recorded is _KEPT_EVENT:
+                if due is None or at <= due:
+                    append((at, rank, order, KEPT, 1.0, z, v, pid))
+                    kept += 1
                 else:
-                    open_count += 1
+                    append((at, rank, order, KEPT_LATE, _late_cost(due, at), z, v, pid))
+                    kept_late += 1
+                break
+            if recorded is _BROKEN_EVENT:
+                # A promise broken after its due date was felt as broken at that date (and
+                # scored there, exactly as it was while overdue).
+                when = at if due is None or at < due else due
+                append((when, rank, order, BROKEN, 1.0, z, v, pid))
+                broken += 1
+                break
+            # Renegotiated: the only other kind of event scoring reads.
+            renegotiated += 1
+            if due is None:
+                # Not a valid ledger (a renegotiation needs a due date); with no date to
+                # miss, the notice was as long as could be.
+                append((at, rank, order, RENEGOTIATED_EARLY, F_MIN, z, v, pid))
+            elif _is_early(made, due, at):
+                f = _renegotiation_cost(made, due, at)
+                append((at, rank, order, RENEGOTIATED_EARLY, f, z, v, pid))
+            else:
+                # At or after the due date: f = 1, scored at the due date, as a break
+                # after the due date (the customer felt it as broken from then).
+                f = _renegotiation_cost(made, due, at)
+                when = at if at < due else due
+                append((when, rank, order, RENEGOTIATED_LATE, f, z, v, pid))
+            made = at
+            due = new_due
+            order += 1
+        else:
+            # Unresolved at as_of (no outcome among the events that count).
+            if due is not None and due < now:
+                append((due, rank, order, OVERDUE, 1.0, z, v, pid))
+                overdue += 1
+            else:
+                open_count += 1
 
     scored.sort(key=_SORT_KEY)
 
@@ -262,10 +265,12 @@ def score_scorables(
     timeline: list[TimelinePoint] = []
     contributions: list[Contribution] = []
 
+    trust_before = distrust_before = 0.0
     for t, _rank, _order, kind, f, z, v, pid in scored:
-        total = r + n + W
-        trust_before = r / total
-        distrust_before = n / total
+        if detail or kind != KEPT:  # a keep needs them only for its contribution
+            total = r + n + W
+            trust_before = r / total
+            distrust_before = n / total
         if kind == KEPT:
             if start is None and v > 0:
                 start = t

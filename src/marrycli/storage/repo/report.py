@@ -165,6 +165,7 @@ def _read_customer(rows: Iterable[ReportRow]) -> tuple[list[Scorable], set[int]]
     append = scorables.append
     special: set[int] = set()
     sizes, values, kinds, plain_kinds = _WEIGHT_OF_SIZE, _WEIGHT_OF_VALUE, KINDS, _PLAIN_KINDS
+    cancelled = EventKind.CANCELLED
     lo, hi = FIRST_MICROS, END_MICROS
     current = None
     events: list[ScoredEvent] = []
@@ -184,7 +185,8 @@ def _read_customer(rows: Iterable[ReportRow]) -> tuple[list[Scorable], set[int]]
                 current = pid
                 events = []  # filled by this row and the next of the promise
                 # Its rank as `Promise.rank` gives it: a stored promise's number, shifted.
-                append((pid << RANK_SHIFT, pid, made, due, sizes[size], values[value], events))
+                rank = pid << RANK_SHIFT
+                append((rank, pid, made, due, sizes[size], values[value], events, ()))
                 if every is not None or series is not None:
                     special.add(pid)
             if eid is not None:
@@ -195,6 +197,9 @@ def _read_customer(rows: Iterable[ReportRow]) -> tuple[list[Scorable], set[int]]
                 plain = plain_kinds.get(kind)
                 if plain is None:
                     special.add(pid)
+                elif plain is cancelled:  # rare: the promise's tuple (the last) made again
+                    last = scorables[-1]
+                    scorables[-1] = (*last[:7], (*last[7], at))
                 else:
                     events.append((at, plain, new_due))
     except (TypeError, KeyError, ValueError, OverflowError):  # a value of the wrong type
