@@ -109,3 +109,21 @@ def test_the_report_scores_what_load_promises_reads(marry: Marry, as_of: datetim
             earlier = as_of - timedelta(days=30)
             before = score_customer(line.report.customer, promises, earlier, detail=False)
             assert line.trend == expected.trust - before.trust
+
+
+def test_on_postgresql_the_report_streams_through_a_server_side_cursor(pg_marry: Marry) -> None:
+    """Its rows come through a named cursor (a server-side one, which holds a batch of rows in
+    memory at a time), planned for reading them all."""
+    for customer in ("acme", "globex", "initech"):
+        pg_marry.add("p", customer)
+    ledger = Ledger(resolve_location(pg_marry.db))
+    with ledger.read() as conn:
+        assert conn is not None
+        customers = repo.report_scorables(conn, to_micros(LATER))
+        next(customers)  # the first customer read, the rows of the others still to come
+        cursors = conn.exec_driver_sql("SELECT name FROM pg_cursors").scalars().all()
+        fraction = conn.exec_driver_sql("SHOW cursor_tuple_fraction").scalar()
+        assert len(list(customers)) == 2
+        after = conn.exec_driver_sql("SELECT name FROM pg_cursors").scalars().all()
+    assert cursors == ["marry_stream"] and fraction == "1"
+    assert after == []  # closed once read

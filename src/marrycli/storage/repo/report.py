@@ -132,12 +132,17 @@ def report_scorables(
 
 
 def stream(conn: Connection, sql: str, params: dict[str, Any]) -> Generator[ReportRow, None, None]:
-    """Rows of a big read, fetched in batches straight from the driver (a server-side
-    cursor on PostgreSQL), inside the connection's transaction: a million rows cost
-    little memory and no per-row SQLAlchemy overhead. `sql` uses `:name` parameters.
+    """Every row of a big read, fetched in batches straight from the driver (a server-side
+    cursor on PostgreSQL, named `marry_stream`), inside the connection's transaction: a
+    million rows cost little memory and no per-row SQLAlchemy overhead. `sql` uses `:name`
+    parameters.
     """
     raw: Any = conn.connection.driver_connection
     if conn.dialect.name == "postgresql":
+        # Every row is read: PostgreSQL must not plan the cursor for its first rows (by default
+        # it plans for 10%, and took an index walk with a nested loop for the report, 1.6
+        # times as long as reading both tables through and sorting); for this transaction.
+        raw.execute("SET LOCAL cursor_tuple_fraction = 1.0")
         cursor = raw.cursor(name="marry_stream")
         cursor.itersize = 10_000
         sql = re.sub(r":(\w+)", r"%(\1)s", sql)
