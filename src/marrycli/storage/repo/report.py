@@ -83,9 +83,11 @@ ReportRow = tuple[Any, ...]
 _CUSTOMER = itemgetter(0)
 _WEIGHT_OF_SIZE = {name: size.weight for name, size in SIZES.items()}
 _WEIGHT_OF_VALUE = {name: value.weight for name, value in VALUES.items()}
-# The kinds of event a plain promise has: its history as recorded is its standing history.
-_PLAIN_KINDS = {
-    name: kind for name, kind in KINDS.items() if kind not in (EventKind.VOID, EventKind.AMENDED)
+# Each kind of event as a plain promise has it (its history as recorded is its standing
+# history), or None for a void and an amendment, which make a promise one to read whole.
+_SCORED_KINDS = {
+    name: None if kind in (EventKind.VOID, EventKind.AMENDED) else kind
+    for name, kind in KINDS.items()
 }
 
 
@@ -169,7 +171,7 @@ def _read_customer(rows: Iterable[ReportRow]) -> tuple[list[Scorable], set[int]]
     scorables: list[Scorable] = []
     append = scorables.append
     special: set[int] = set()
-    sizes, values, kinds, plain_kinds = _WEIGHT_OF_SIZE, _WEIGHT_OF_VALUE, KINDS, _PLAIN_KINDS
+    sizes, values, kinds = _WEIGHT_OF_SIZE, _WEIGHT_OF_VALUE, _SCORED_KINDS
     cancelled = EventKind.CANCELLED
     lo, hi = FIRST_MICROS, END_MICROS
     current = None
@@ -180,33 +182,33 @@ def _read_customer(rows: Iterable[ReportRow]) -> tuple[list[Scorable], set[int]]
             # Unpacked in REPORT_SQL's column order.
             (_cid, pid, made, due, size, value, eid, kind, at, new_due, every, series) = row
             if pid != current:
-                if not (
-                    lo <= made < hi
-                    and (due is None or lo <= due < hi)
-                    and size in sizes
-                    and value in values
+                z = sizes.get(size)
+                v = values.get(value)
+                if (
+                    z is None
+                    or v is None
+                    or not (lo <= made < hi and (due is None or lo <= due < hi))
                 ):
                     raise _row_damage(row)
                 current = pid
                 events = []  # filled by this row and the next of the promise
                 # Its rank as `Promise.rank` gives it: a stored promise's number, shifted.
-                rank = pid << RANK_SHIFT
-                append((rank, pid, made, due, sizes[size], values[value], events, ()))
+                append((pid << RANK_SHIFT, pid, made, due, z, v, events, ()))
                 if every is not None or series is not None:
                     special.add(pid)
             if eid is not None:
-                if not (
-                    kind in kinds and lo <= at < hi and (new_due is None or lo <= new_due < hi)
+                if kind not in kinds or not (
+                    lo <= at < hi and (new_due is None or lo <= new_due < hi)
                 ):
                     raise _row_damage(row)
-                plain = plain_kinds.get(kind)
-                if plain is None:
+                scored = kinds[kind]
+                if scored is None:  # a void or an amendment
                     special.add(pid)
-                elif plain is cancelled:  # rare: the promise's tuple (the last) made again
+                elif scored is cancelled:  # rare: the promise's tuple (the last) made again
                     last = scorables[-1]
                     scorables[-1] = (*last[:7], (*last[7], at))
                 else:
-                    events.append((at, plain, new_due))
+                    events.append((at, scored, new_due))
     except (TypeError, KeyError, ValueError, OverflowError):  # a value of the wrong type
         raise _row_damage(row) from None
     return scorables, special
