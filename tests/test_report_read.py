@@ -62,8 +62,14 @@ def _special(promise: Promise) -> bool:
     )
 
 
+@pytest.mark.parametrize("chunk", [1, 500])  # promises read whole together, across customers
 @pytest.mark.parametrize("as_of", [day(25), day(60), LATER])
-def test_the_report_reads_each_promise_as_every_read_does(marry: Marry, as_of: datetime) -> None:
+def test_the_report_reads_each_promise_as_every_read_does(
+    marry: Marry, as_of: datetime, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from marrycli.storage.repo import report as module
+
+    monkeypatch.setattr(module, "_SPECIAL_CHUNK", chunk)
     _build(marry)
     ledger = Ledger(resolve_location(marry.db))
     with ledger.read() as conn:

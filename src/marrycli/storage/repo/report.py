@@ -103,12 +103,26 @@ def report_scorables(
     plain ones as `Scorable`s, the others (series, occurrences, promises with an amendment or
     a void) as `Promise`s, which the service expands and makes scorable.
 
-    Rows stream in REPORT_SQL's order, so memory holds one customer's promises; a
-    customer with names merged into it is held until all of its entries were read.
-    The promises carry no text, owner or tags: scoring does not read them.
+    Rows stream in REPORT_SQL's order, so memory holds a few customers' promises: those
+    read since the last of them whose other promises were read whole (`_SPECIAL_CHUNK` of
+    those are read at a time, not a query per customer); a customer with names merged into
+    it is held until all of its entries were read. The promises carry no text, owner or
+    tags: scoring does not read them.
     """
     root_of, merged_roots = directory_roots(conn)
     held: dict[int, tuple[list[Scorable], list[Promise]]] = defaultdict(lambda: ([], []))
+    read: list[tuple[int, list[Scorable], set[int]]] = []  # not given yet
+    waiting = 0  # promises among them to read whole
+
+    def ready() -> Iterator[tuple[int, list[Scorable], list[Promise]]]:
+        for root, scorables, promises in _whole(conn, read):
+            if root in merged_roots:
+                held[root][0].extend(scorables)
+                held[root][1].extend(promises)
+            else:
+                yield root, scorables, promises
+        read.clear()
+
     # closing(): the cursor is closed here, also when a row turns out damaged, and not
     # later by the garbage collector on a connection closed by then.
     with closing(stream(conn, report_sql(conn.dialect.name), {"as_of": as_of})) as rows:
@@ -120,17 +134,29 @@ def report_scorables(
                     f"promise {scorables[0][1]} belongs to customer {entry_id}, "
                     "which does not exist"
                 )
-            promises: list[Promise] = []
-            if special:
-                scorables = [s for s in scorables if s[1] not in special]
-                promises = _special_promises(conn, sorted(special))
-            if root in merged_roots:
-                held[root][0].extend(scorables)
-                held[root][1].extend(promises)
-            else:
-                yield root, scorables, promises
+            read.append((root, scorables, special))
+            waiting += len(special)
+            if not waiting or waiting >= _SPECIAL_CHUNK:
+                yield from ready()
+                waiting = 0
+        yield from ready()
     for root, (scorables, promises) in held.items():
         yield root, scorables, promises
+
+
+def _whole(
+    conn: Connection, read: list[tuple[int, list[Scorable], set[int]]]
+) -> Iterator[tuple[int, list[Scorable], list[Promise]]]:
+    """Customers as `_read_customer` read them, in order, their promises that are not plain
+    read whole (by one query for all of them) in place of their `Scorable`s."""
+    ids = sorted({pid for _root, _scorables, special in read for pid in special})
+    whole = {promise.id: promise for promise in _special_promises(conn, ids)} if ids else {}
+    for root, scorables, special in read:
+        if not special:
+            yield root, scorables, []
+        else:
+            plain = [s for s in scorables if s[1] not in special]
+            yield root, plain, [whole[pid] for pid in sorted(special)]
 
 
 def stream(conn: Connection, sql: str, params: dict[str, Any]) -> Generator[ReportRow, None, None]:
