@@ -75,7 +75,9 @@ _SPECIAL_SQL = (
     " WHERE p.id IN ({ids})"
     " ORDER BY p.id, e.id"
 )
-_SPECIAL_CHUNK = 500  # ids per query: well within every backend's limit of parameters
+# Promises read whole by one query: the customers read meanwhile wait for them, and holding
+# many costs more than the queries save (50: 5.9 s for 1,000,000 promises, 500: 6.6 s).
+_SPECIAL_CHUNK = 50
 
 # A row of REPORT_SQL or _SPECIAL_SQL: the raw driver values, in its column order.
 ReportRow = tuple[Any, ...]
