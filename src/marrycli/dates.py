@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
+from marrycli.domain import from_micros, to_micros  # defined there: the model scores them
 from marrycli.errors import BadInput
 from marrycli.rules import has_invisible
 
@@ -34,7 +35,6 @@ __all__ = [
     "zone_warning",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Every time the ledger holds lies in [EARLIEST, LATEST): far enough inside datetime's range
 # that any zone can show it and the model's arithmetic (a day's end, trends, what-ifs, a
@@ -440,14 +440,3 @@ def format_local_day(dt: datetime) -> str:
 
 def _wall_minutes(dt: datetime) -> str:
     return f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d} {dt.hour:02d}:{dt.minute:02d}"
-
-
-def to_micros(dt: datetime) -> int:
-    """Integer microseconds since the Unix epoch of an aware datetime; exact."""
-    delta = dt - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
-
-
-def from_micros(us: int) -> datetime:
-    """The aware UTC datetime `us` microseconds after the Unix epoch; inverse of to_micros."""
-    return _EPOCH + timedelta(0, 0, us)  # positional arguments: measurably faster

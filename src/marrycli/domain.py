@@ -8,10 +8,24 @@ from __future__ import annotations
 
 import calendar
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 from typing import NamedTuple
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_micros(dt: datetime) -> int:
+    """Integer microseconds since the Unix epoch of an aware datetime; exact."""
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_micros(us: int) -> datetime:
+    """The aware UTC datetime `us` microseconds after the Unix epoch; inverse of to_micros."""
+    return EPOCH + timedelta(0, 0, us)  # positional arguments: measurably faster
 
 
 class Size(StrEnum):
@@ -167,6 +181,17 @@ class Event(NamedTuple):
     ref: str | None = None
     voids: int | None = None  # the event a void cancels
     amendment: Amendment | None = None  # what an `amended` event changes
+
+
+# A promise as scoring reads it (model/scoring.py), times in integer microseconds since the
+# epoch: (rank, id, made, due, size weight z, value weight v, its standing events as (at, kind,
+# new due) in recording order but its cancellations, the times of its standing cancellations).
+# Plain tuples, not a class: the report builds one per promise straight from its rows
+# (storage/repo/report.py), a million of them, and scores integers rather than datetimes;
+# `model.scoring.scorable` makes one from a `Promise`. Only kept, broken and renegotiated
+# events are left in the list (voids and amendments are applied before).
+ScoredEvent = tuple[int, EventKind, int | None]
+Scorable = tuple[int, int, int, int | None, int, float, Sequence[ScoredEvent], tuple[int, ...]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from datetime import datetime
+from operator import itemgetter
 
 from marrycli.domain import (
     Contribution,
@@ -17,9 +18,12 @@ from marrycli.domain import (
     EventKind,
     NextStage,
     Promise,
+    Scorable,
     Size,
     Stage,
     TimelinePoint,
+    from_micros,
+    to_micros,
 )
 
 # Parameters of the trust model (SPEC §5), durations in days.
@@ -53,41 +57,67 @@ RENEGOTIATED_LATE = "renegotiated_late"
 OVERDUE = "overdue"
 
 _SECONDS_PER_DAY = 86400.0
+_MICROS_PER_SECOND = 1_000_000
 
-# A scored event: (time, promise rank, order within the promise, kind, f, z, v, promise id).
-# The first three make the sort key of SPEC §5 and are unique per event: the rank is the
-# promise's number, except that an occurrence of a standing promise ranks by its series and k,
-# stored or not (`Promise.rank`).
-_Scored = tuple[datetime, int, int, str, float, int, float, int]
+# The kinds of recorded events scoring reads (compared with `is`: they are enum members).
+_KEPT_EVENT = EventKind.KEPT
+_BROKEN_EVENT = EventKind.BROKEN
+_RENEGOTIATED_EVENT = EventKind.RENEGOTIATED
+_CANCELLED_EVENT = EventKind.CANCELLED
+
+# A scored event: (time, promise rank, order within the promise, kind, f, z, v, promise id),
+# its time in integer microseconds. The first three make the sort key of SPEC §5 and are
+# unique per event: the rank is the promise's number, except that an occurrence of a standing
+# promise ranks by its series and k, stored or not (`Promise.rank`).
+_Scored = tuple[int, int, int, str, float, int, float, int]
+_SORT_KEY = itemgetter(0, 1, 2)
+
+
+def _span(t1: int, t2: int) -> float:
+    """Days from t1 to t2 (integer microseconds), exactly as timedelta.total_seconds() / 86400
+    computes them for the same two datetimes: the same two roundings, the same float."""
+    return (t2 - t1) / _MICROS_PER_SECOND / _SECONDS_PER_DAY
 
 
 def _days(t1: datetime, t2: datetime) -> float:
-    return (t2 - t1).total_seconds() / _SECONDS_PER_DAY
+    return _span(to_micros(t1), to_micros(t2))
 
 
-def _notice_ratio(made: datetime, due: datetime, at: datetime) -> float:
+def _notice_ratio(made: int, due: int, at: int) -> float:
     """e of SPEC §5: how much of the notice a renegotiation needed it gave (0 to 1)."""
-    horizon = _days(made, due)
-    notice = _days(at, due)
+    horizon = _span(made, due)
+    notice = _span(at, due)
     lreq = max(1.0, min(LREQ, horizon / 2))
     return max(0.0, min(1.0, notice / lreq))
 
 
-def renegotiation_cost(made: datetime, due: datetime, at: datetime) -> float:
-    """The cost factor f of renegotiating at `at` a promise made at `made`, due at `due`."""
+def _renegotiation_cost(made: int, due: int, at: int) -> float:
     if at >= due:
         return 1.0
     return F_MIN + (1 - F_MIN) * (1 - _notice_ratio(made, due, at))
 
 
+def _late_cost(due: int, at: int) -> float:
+    return max(F_MIN, min(1.0, _span(due, at) / LATE_FULL))
+
+
+def renegotiation_cost(made: datetime, due: datetime, at: datetime) -> float:
+    """The cost factor f of renegotiating at `at` a promise made at `made`, due at `due`."""
+    return _renegotiation_cost(to_micros(made), to_micros(due), to_micros(at))
+
+
 def renegotiation_is_early(made: datetime, due: datetime, at: datetime) -> bool:
     """True when a renegotiation at `at` gave at least half the notice it needed (e >= 0.5)."""
+    return _is_early(to_micros(made), to_micros(due), to_micros(at))
+
+
+def _is_early(made: int, due: int, at: int) -> bool:
     return at < due and _notice_ratio(made, due, at) >= 0.5
 
 
 def late_cost(due: datetime, at: datetime) -> float:
     """The cost factor f of keeping at `at` a promise that was due at `due` (F_MIN to 1)."""
-    return max(F_MIN, min(1.0, _days(due, at) / LATE_FULL))
+    return _late_cost(to_micros(due), to_micros(at))
 
 
 def wilson_lower_bound(successes: int, n: int) -> float | None:
@@ -113,6 +143,29 @@ def stage_for(trust: float, distrust: float, valued_kept: int, age_days: float) 
     return Stage.STRANGER
 
 
+def scorable(promise: Promise) -> Scorable | None:
+    """The promise as scoring reads it (`Scorable`: its standing events, amendments applied
+    by whoever built it, times as integers); None for a series, which is never scored itself."""
+    if promise.standing is not None:
+        return None
+    due = promise.due
+    standing = promise.standing_events()
+    return (
+        promise.rank,
+        promise.id,
+        to_micros(promise.made),
+        None if due is None else to_micros(due),
+        promise.size.weight,
+        promise.value.weight,
+        [
+            (to_micros(e.at), e.kind, None if e.due is None else to_micros(e.due))
+            for e in standing
+            if e.kind is not _CANCELLED_EVENT
+        ],
+        tuple(to_micros(e.at) for e in standing if e.kind is _CANCELLED_EVENT),
+    )
+
+
 def score_customer(
     customer: str,
     promises: Iterable[Promise],
@@ -125,74 +178,86 @@ def score_customer(
     With `detail=False` the timeline and contributions are left empty, which is all a
     report over every customer needs.
     """
-    counts = {KEPT: 0, KEPT_LATE: 0, BROKEN: 0, OVERDUE: 0}
+    items = [item for item in map(scorable, promises) if item is not None]
+    return score_scorables(customer, items, as_of, detail=detail)
+
+
+def score_scorables(
+    customer: str,
+    promises: Iterable[Scorable],
+    as_of: datetime,
+    *,
+    detail: bool = True,
+) -> CustomerReport:
+    """`score_customer` of promises already made `Scorable` (the report builds them from its
+    rows without a `Promise` or a datetime in between): every number is the same."""
+    now = to_micros(as_of)
+    kept = kept_late = broken = overdue = 0
     open_count = 0
     cancelled = 0
     renegotiated = 0
     scored: list[_Scored] = []
+    append = scored.append
 
-    for promise in promises:
-        if promise.made > as_of or promise.standing is not None:  # a series is never scored
+    for rank, pid, made, due, z, v, events, cancellations in promises:
+        if made > now:
             continue
-        events = [e for e in promise.standing_events() if e.at <= as_of]
-        if any(e.kind is EventKind.CANCELLED for e in events):
+        if cancellations and min(cancellations) <= now:  # cancelled by as_of: left out
             cancelled += 1
             continue
-        pid = promise.id
-        rank = promise.rank
-        z = promise.size.weight
-        v = promise.value.weight
-        made = promise.made
-        due = promise.due
-        # An outcome ends the promise's history, as in `Promise.state`: later events
-        # (which the CLI refuses to record) are not scored.
-        for order, event in enumerate(events):
-            at = event.at
-            recorded = event.kind
-            if recorded is EventKind.KEPT:
+        # Its events by as_of (a cancellation among them is none: those are later). An outcome
+        # ends the promise's history, as in `Promise.state`: later events (which the CLI
+        # refuses to record) are not scored. `order`: the event's place among them.
+        order = 0
+        for at, recorded, new_due in events:
+            if at > now:
+                continue
+            if recorded is _KEPT_EVENT:
                 if due is None or at <= due:
-                    scored.append((at, rank, order, KEPT, 1.0, z, v, pid))
-                    counts[KEPT] += 1
+                    append((at, rank, order, KEPT, 1.0, z, v, pid))
+                    kept += 1
                 else:
-                    scored.append((at, rank, order, KEPT_LATE, late_cost(due, at), z, v, pid))
-                    counts[KEPT_LATE] += 1
+                    append((at, rank, order, KEPT_LATE, _late_cost(due, at), z, v, pid))
+                    kept_late += 1
                 break
-            if recorded is EventKind.BROKEN:
+            if recorded is _BROKEN_EVENT:
                 # A promise broken after its due date was felt as broken at that date (and
                 # scored there, exactly as it was while overdue).
-                when = at if due is None else min(at, due)
-                scored.append((when, rank, order, BROKEN, 1.0, z, v, pid))
-                counts[BROKEN] += 1
+                when = at if due is None or at < due else due
+                append((when, rank, order, BROKEN, 1.0, z, v, pid))
+                broken += 1
                 break
-            if recorded is EventKind.RENEGOTIATED:
-                renegotiated += 1
-                if due is None:
-                    # Not a valid ledger (a renegotiation needs a due date); with no date to
-                    # miss, the notice was as long as could be.
-                    scored.append((at, rank, order, RENEGOTIATED_EARLY, F_MIN, z, v, pid))
-                elif renegotiation_is_early(made, due, at):
-                    f = renegotiation_cost(made, due, at)
-                    scored.append((at, rank, order, RENEGOTIATED_EARLY, f, z, v, pid))
-                else:
-                    # At or after the due date: f = 1, scored at the due date, as a break
-                    # after the due date (the customer felt it as broken from then).
-                    f = renegotiation_cost(made, due, at)
-                    scored.append((min(at, due), rank, order, RENEGOTIATED_LATE, f, z, v, pid))
-                made = at
-                due = event.due
+            # Renegotiated: the only other kind of event scoring reads.
+            renegotiated += 1
+            if due is None:
+                # Not a valid ledger (a renegotiation needs a due date); with no date to
+                # miss, the notice was as long as could be.
+                append((at, rank, order, RENEGOTIATED_EARLY, F_MIN, z, v, pid))
+            elif _is_early(made, due, at):
+                f = _renegotiation_cost(made, due, at)
+                append((at, rank, order, RENEGOTIATED_EARLY, f, z, v, pid))
+            else:
+                # At or after the due date: f = 1, scored at the due date, as a break
+                # after the due date (the customer felt it as broken from then).
+                f = _renegotiation_cost(made, due, at)
+                when = at if at < due else due
+                append((when, rank, order, RENEGOTIATED_LATE, f, z, v, pid))
+            made = at
+            due = new_due
+            order += 1
         else:
             # Unresolved at as_of (no outcome among the events that count).
-            if due is not None and due < as_of:
-                scored.append((due, rank, len(events), OVERDUE, 1.0, z, v, pid))
-                counts[OVERDUE] += 1
+            if due is not None and due < now:
+                append((due, rank, order, OVERDUE, 1.0, z, v, pid))
+                overdue += 1
             else:
                 open_count += 1
 
-    scored.sort(key=lambda s: (s[0], s[1], s[2]))
+    scored.sort(key=_SORT_KEY)
 
     r = 0.0
     n = 0.0
-    start: datetime | None = None
+    start: int | None = None
     valued_kept = 0
     failures = 0
     streak = 0
@@ -200,10 +265,12 @@ def score_customer(
     timeline: list[TimelinePoint] = []
     contributions: list[Contribution] = []
 
+    trust_before = distrust_before = 0.0
     for t, _rank, _order, kind, f, z, v, pid in scored:
-        total = r + n + W
-        trust_before = r / total
-        distrust_before = n / total
+        if detail or kind != KEPT:  # a keep needs them only for its contribution
+            total = r + n + W
+            trust_before = r / total
+            distrust_before = n / total
         if kind == KEPT:
             if start is None and v > 0:
                 start = t
@@ -211,9 +278,10 @@ def score_customer(
             if v >= VALUED:
                 valued_kept += 1
             streak += 1
-            longest_streak = max(longest_streak, streak)
+            if streak > longest_streak:
+                longest_streak = streak
         else:
-            tenure = 0.0 if start is None else min(1.0, max(0.0, _days(start, t)) / H)
+            tenure = 0.0 if start is None else min(1.0, max(0.0, _span(start, t)) / H)
             tau = trust_before * tenure
             severity = f * z * (1 - tau * min(1.0, 1 / z))
             n += K * severity
@@ -225,16 +293,17 @@ def score_customer(
             after_total = r + n + W
             trust_after = r / after_total
             distrust_after = n / after_total
-            age = 0.0 if start is None else max(0.0, _days(start, t))
+            age = 0.0 if start is None else max(0.0, _span(start, t))
             stage = stage_for(trust_after, distrust_after, valued_kept, age)
+            moment = from_micros(t)
             timeline.append(
-                TimelinePoint(at=t, trust=trust_after, distrust=distrust_after, stage=stage)
+                TimelinePoint(at=moment, trust=trust_after, distrust=distrust_after, stage=stage)
             )
             contributions.append(
                 Contribution(
                     promise_id=pid,
                     kind=kind,
-                    at=t,
+                    at=moment,
                     trust_before=trust_before,
                     trust_after=trust_after,
                     distrust_before=distrust_before,
@@ -245,17 +314,16 @@ def score_customer(
     total = r + n + W
     trust = r / total
     distrust = n / total
-    kept = counts[KEPT]
     resolved = kept + failures
-    age = 0.0 if start is None else max(0.0, _days(start, as_of))
+    age = 0.0 if start is None else max(0.0, _span(start, now))
     return CustomerReport(
         customer=customer,
-        promises=open_count + counts[OVERDUE] + kept + counts[KEPT_LATE] + counts[BROKEN],
+        promises=open_count + overdue + kept + kept_late + broken,
         open=open_count,
-        overdue=counts[OVERDUE],
+        overdue=overdue,
         kept=kept,
-        kept_late=counts[KEPT_LATE],
-        broken=counts[BROKEN],
+        kept_late=kept_late,
+        broken=broken,
         cancelled=cancelled,
         renegotiated=renegotiated,
         keep_rate=kept / resolved if resolved else None,
@@ -266,7 +334,7 @@ def score_customer(
         distrust=distrust,
         uncertainty=W / total,
         stage=stage_for(trust, distrust, valued_kept, age),
-        since=start,
+        since=None if start is None else from_micros(start),
         valued_kept=valued_kept,
         timeline=tuple(timeline),
         contributions=tuple(contributions),

@@ -18,6 +18,7 @@ from marrycli.domain import CustomerReport, Event, LineResult, Promise, Size
 from marrycli.formats.csv import PROMISE_CSV_FIELDS, to_csv
 from marrycli.formats.jsonl import jsonl_line, to_json
 from marrycli.render import Format, renders
+from marrycli.render.report_json import report_json
 from marrycli.render.views import (
     Agenda,
     CheckResult,
@@ -429,7 +430,7 @@ def _info_json(view: LedgerInfoView) -> str:
 
 @renders(Report, Format.JSON)
 def _report_json(view: Report) -> str:
-    return to_json(report_document((line.report for line in view.lines), view.as_of))
+    return report_json(report_document((line.report for line in view.lines), view.as_of))
 
 
 @renders(Report, Format.CSV)

@@ -31,7 +31,12 @@ from marrycli.storage.repo.directory import (
 )
 from marrycli.storage.repo.memo import remember_writes
 from marrycli.storage.repo.reads import Counts, counts, ledger_version, load_promises
-from marrycli.storage.repo.report import REPORT_SQL, report_promises
+from marrycli.storage.repo.report import (
+    REPORT_SQL,
+    REPORT_SQL_POSTGRES,
+    report_scorables,
+    report_sql,
+)
 from marrycli.storage.repo.rows import (
     END_MICROS,
     FIRST_MICROS,
@@ -60,6 +65,7 @@ __all__ = [
     "END_MICROS",
     "FIRST_MICROS",
     "REPORT_SQL",
+    "REPORT_SQL_POSTGRES",
     "Counts",
     "CustomerEntry",
     "Damage",
@@ -91,7 +97,8 @@ __all__ = [
     "recorded_text",
     "remember_writes",
     "rename_customer",
-    "report_promises",
+    "report_scorables",
+    "report_sql",
     "reserve_ids",
     "store_occurrence",
     "value_changes",
