@@ -43,7 +43,7 @@ from marrycli.domain import (
     Value,
     WhatIf,
 )
-from marrycli.render import Format, documents
+from marrycli.render import Format, documents, report_documents
 from marrycli.render.output import reset_consoles
 from marrycli.render.views import (
     Agenda,
@@ -247,7 +247,7 @@ def test_promise_show_adds_events_with_the_spec_fields():
 
 
 def test_report_is_as_of_and_customers_with_the_spec_fields_unrounded():
-    document = documents.report_document([_report()], NOW)
+    document = report_documents.report_document([_report()], NOW)
     assert tuple(document) == REPORT
     assert document["as_of"] == "2026-03-22T09:00:00Z"
     (customer,) = document["customers"]
@@ -257,7 +257,7 @@ def test_report_is_as_of_and_customers_with_the_spec_fields_unrounded():
 
 
 def test_report_customer_is_one_customer_with_promises_budget_and_timeline():
-    document = documents.customer_detail_document(DETAIL, NOW)
+    document = report_documents.customer_detail_document(DETAIL, NOW)
     assert tuple(document) == CUSTOMER_DETAIL
     assert [tuple(p) for p in document["promises_detail"]] == [PROMISE, PROMISE]
     assert document["budget"] == dict(zip(BUDGET, (2, 1, 0), strict=True))
@@ -276,28 +276,28 @@ def test_customer_show_has_the_spec_fields():
 
 
 def test_check_is_ok_and_findings_with_the_spec_fields():
-    failing = documents.check_document(FINDINGS)
+    failing = report_documents.check_document(FINDINGS)
     assert tuple(failing) == CHECK
     assert failing["ok"] is False
     assert [tuple(f) for f in failing["findings"]] == [FINDING]
     assert failing["findings"][0]["expected"] == 0.9
-    assert documents.check_document([]) == {"ok": True, "findings": []}
+    assert report_documents.check_document([]) == {"ok": True, "findings": []}
 
 
 def test_customer_list_db_info_whatif_and_owners_have_the_readme_fields():
     assert tuple(documents.customer_dict(SUMMARY)) == CUSTOMER_LIST_ITEM
     assert documents.customer_dict(SUMMARY)["merged"] == ["ACME GmbH"]
     assert tuple(documents.info_dict(INFO)) == DB_INFO
-    what_if = documents.what_if_document(WHAT_IF_RESULT.before, WHAT_IF_RESULT.after)
+    what_if = report_documents.what_if_document(WHAT_IF_RESULT.before, WHAT_IF_RESULT.after)
     assert tuple(what_if) == WHAT_IF
     assert tuple(what_if["before"]) == tuple(what_if["after"]) == CUSTOMER
-    owners = documents.owners_document([OWNER_REPORT], NOW)
+    owners = report_documents.owners_document([OWNER_REPORT], NOW)
     assert tuple(owners) == OWNERS
     assert [tuple(owner) for owner in owners["owners"]] == [OWNER]
 
 
 def test_agenda_has_its_fields():
-    document = documents.agenda_document([AGENDA_ITEM_OPEN], NOW, _day(27))
+    document = report_documents.agenda_document([AGENDA_ITEM_OPEN], NOW, _day(27))
     assert tuple(document) == AGENDA
     (item,) = document["items"]
     assert tuple(item) == AGENDA_ITEM
@@ -314,10 +314,10 @@ def _csv_rows(text: str) -> list[list[str]]:
     ("text", "header", "rows"),
     [
         (documents.promises_csv([OPEN, KEPT_LATE], NOW), PROMISE, 2),
-        (documents.report_csv([_report(), _report("Globex")]), CUSTOMER, 2),
+        (report_documents.report_csv([_report(), _report("Globex")]), CUSTOMER, 2),
         (documents.customers_csv([SUMMARY]), CUSTOMER_LIST_ITEM, 1),
-        (documents.owners_csv([OWNER_REPORT]), OWNER, 1),
-        (documents.agenda_csv([AGENDA_ITEM_OPEN]), AGENDA_CSV, 1),
+        (report_documents.owners_csv([OWNER_REPORT]), OWNER, 1),
+        (report_documents.agenda_csv([AGENDA_ITEM_OPEN]), AGENDA_CSV, 1),
     ],
     ids=["promises", "report", "customers", "owners", "agenda"],
 )

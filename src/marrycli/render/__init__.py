@@ -34,8 +34,8 @@ _MODULES: dict[Format, tuple[str, ...]] = {
         "marrycli.render.report_tables",
         "marrycli.render.settings_tables",
     ),
-    Format.JSON: ("marrycli.render.documents",),
-    Format.CSV: ("marrycli.render.documents",),
+    Format.JSON: ("marrycli.render.documents", "marrycli.render.report_documents"),
+    Format.CSV: ("marrycli.render.documents", "marrycli.render.report_documents"),
     Format.HTML: ("marrycli.render.html",),
 }
 
