@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from marrycli.domain import CustomerReport, Stage
 from marrycli.formats.jsonl import to_json
-from marrycli.render.documents import report_document
+from marrycli.render.report_documents import report_document
 from marrycli.render.report_json import report_json
 
 AS_OF = datetime(2026, 12, 4, 12, 30, 0, 123456, tzinfo=UTC)
