@@ -1,6 +1,5 @@
 """`marry batch`: many writes from JSON lines in one process (SPEC §10)."""
 
-import gc
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,9 +67,11 @@ def batch(
     from marrycli.render.documents import batch_lines
     from marrycli.render.progress import progress_bar
     from marrycli.service.batch import run_batch
+    from marrycli.service.collector import collector_paused
 
     clock = now()
-    with _no_cycle_collection():
+    # Every line, its planned write and its result are kept to the end: no cycle among them.
+    with collector_paused():
         with _input(file) as raw:
             lines = list(read_batch(raw, clock))
         strict = settings.current().strict().value if strict is None else strict
@@ -97,22 +98,6 @@ def batch(
                     pending.clear()
         emit_pieces(pending)
     _summary(results, len(lines))
-
-
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    """Python's cycle collector paused while the batch runs. A batch keeps every line, its
-    planned write and its result until the end, and the collector, triggered by those
-    allocations, walks every object of the process again and again (SQLAlchemy's thousands
-    too): a fifth of a 20,000-line batch's time. A batch makes next to no cycles (those it
-    makes are collected once the collector is back on); reference counting frees the rest."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _no_progress(_done: int, _total: int) -> None:

@@ -3,9 +3,7 @@ owners, the agenda, and the gates of `marry check`."""
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -24,6 +22,7 @@ from marrycli.model.discipline import error_budget
 from marrycli.model.gates import findings_for
 from marrycli.model.scoring import next_stage, scorable, score_customer, score_scorables
 from marrycli.model.values import customer_values
+from marrycli.service.collector import collector_paused
 from marrycli.service.customers import value_profile
 from marrycli.service.lookup import find_customer_entry
 from marrycli.service.standing import expand, expand_with, records, zone_of
@@ -63,7 +62,7 @@ def _report_lines(conn: Connection, as_of: datetime, trend: bool) -> list[Report
     earlier = as_of - timedelta(days=TREND_DAYS) if trend else None
     names = repo.customer_names(conn)
     zones = zone_of()
-    with _collector_paused():
+    with collector_paused():  # millions of tuples, no cycle
         return list(_scored_lines(conn, as_of, earlier, names, zones))
 
 
@@ -90,21 +89,6 @@ def _scored_lines(
             before = score_scorables(name, scorables, earlier, detail=False)
             change = scored.trust - before.trust
         yield ReportLine(customer_id=customer_id, report=scored, trend=change)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector paused: the report makes millions of small tuples and
-    lists and no reference cycle, and each time enough of them had lived a little while the
-    collector went through every object of the process (a third of the report's time on
-    1,000,000 promises, measured). Objects are still freed as soon as they are unused."""
-    paused = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if paused:
-            gc.enable()
 
 
 def report_customer(ledger: Ledger, customer: str, *, as_of: datetime) -> CustomerDetail:
