@@ -10,8 +10,10 @@ file the command opens can become its fd 1 or 2).
 
 from __future__ import annotations
 
+# The C module under `signal`: `signal` itself builds its enums when imported (enum, types),
+# a few milliseconds in which a Ctrl-C would show a traceback through this file.
+import _signal
 import os
-import signal
 import sys
 
 # ExitStatus.INTERRUPTED, written out: the handler is installed before anything of marry's is
@@ -21,9 +23,9 @@ _INTERRUPTED = 130
 
 def main() -> None:
     """Run the `marry` command."""
-    signal.signal(signal.SIGINT, _interrupted)
+    _signal.signal(_signal.SIGINT, _interrupted)
     # A Ctrl-C held back by a parent that blocks it is taken now, by the handler above.
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _signal.pthread_sigmask(_signal.SIG_UNBLOCK, {_signal.SIGINT})
     _open_closed_streams()
     args = sys.argv[1:]
     if _asks_version(args):
