@@ -12,7 +12,7 @@ from __future__ import annotations
 
 # The C module under `signal`: `signal` itself builds its enums when imported (enum, types),
 # a few milliseconds in which a Ctrl-C would show a traceback through this file.
-import _signal
+import _signal  # type: ignore[import-not-found]  # no stub: typeshed has only `signal`
 import os
 import sys
 
